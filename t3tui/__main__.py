@@ -1,0 +1,3 @@
+from t3tui.cli import main
+
+raise SystemExit(main())

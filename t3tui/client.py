@@ -1,0 +1,344 @@
+"""An async client of the opencode HTTP API (the part t3tui uses).
+
+Every session call carries that session's own directory as ``?directory=``: opencode
+routes a request to an instance by directory, and a session belongs to one (PROTOCOL.md
+§3.3). Failures become :class:`OpencodeError` subclasses that carry the server's own
+message, so the UI can show it as it is.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import string
+import time
+from typing import Any
+
+import httpx
+
+from t3tui.models import (
+    DisposeResult,
+    Health,
+    MessagesAdapter,
+    MessageWithParts,
+    PermissionListAdapter,
+    PermissionRequest,
+    ProviderAuthAdapter,
+    ProviderAuthMethod,
+    ProviderList,
+    QuestionListAdapter,
+    QuestionRequest,
+    Session,
+    SessionListAdapter,
+    SessionStatus,
+    StatusMapAdapter,
+)
+
+DEFAULT_USERNAME = "opencode"
+
+
+class OpencodeError(Exception):
+    """A request to the server failed. ``message`` is what the server said."""
+
+    def __init__(self, message: str, status: int | None = None, body: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.body = body
+
+
+class ConnectError(OpencodeError):
+    """The server could not be reached (refused, DNS, TLS, timeout)."""
+
+
+class AuthError(OpencodeError):
+    """The server wants a (different) password: HTTP 401."""
+
+
+class NotFoundError(OpencodeError):
+    pass
+
+
+class BadRequestError(OpencodeError):
+    pass
+
+
+class ServerError(OpencodeError):
+    pass
+
+
+def error_message(body: Any, fallback: str) -> str:
+    """The human part of an error body: ``data.message``, ``message``, ``_tag``…"""
+    if isinstance(body, dict):
+        data = body.get("data")
+        if isinstance(data, dict) and isinstance(data.get("message"), str):
+            return data["message"]
+        for key in ("message", "error", "name", "_tag"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                return value
+            if isinstance(value, dict):
+                inner = error_message(value, "")
+                if inner:
+                    return inner
+    if isinstance(body, str) and body.strip():
+        return body.strip()[:500]
+    return fallback
+
+
+def credentials(password: str | None = None, username: str | None = None) -> tuple[str, str] | None:
+    """Basic-auth credentials from arguments, else ``OPENCODE_SERVER_PASSWORD``/``_USERNAME``."""
+    password = password if password is not None else os.environ.get("OPENCODE_SERVER_PASSWORD")
+    if not password:
+        return None
+    username = username or os.environ.get("OPENCODE_SERVER_USERNAME") or DEFAULT_USERNAME
+    return (username, password)
+
+
+_BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
+_last_ms = 0
+_counter = 0
+
+
+def ascending_id(prefix: str) -> str:
+    """An id in opencode's ascending format (``msg_`` + 12 hex + 14 base62).
+
+    Creating the user message id on the client lets t3tui show the turn before the
+    server answers, and match it when the server's copy arrives.
+    """
+    global _last_ms, _counter
+    now = int(time.time() * 1000)
+    if now != _last_ms:
+        _last_ms, _counter = now, 0
+    _counter += 1
+    value = now * 0x1000 + _counter
+    tail = "".join(secrets.choice(_BASE62) for _ in range(14))
+    return f"{prefix}_{value & 0xFFFFFFFFFFFF:012x}{tail}"
+
+
+class OpencodeClient:
+    """One object per server; inject it into the app (tests hand in a real server)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        password: str | None = None,
+        username: str | None = None,
+        timeout: float = 15.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        url = httpx.URL(base_url)
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ValueError(f"not an http(s) URL: {base_url!r}")
+        self.base_url = str(url).rstrip("/")
+        self._auth = credentials(password, username)
+        self.http = httpx.AsyncClient(
+            base_url=self.base_url,
+            auth=self._auth,
+            timeout=httpx.Timeout(timeout, connect=5.0),
+            transport=transport,
+            headers={"accept": "application/json"},
+        )
+
+    @property
+    def has_password(self) -> bool:
+        return self._auth is not None
+
+    def set_password(self, password: str | None, username: str | None = None) -> None:
+        self._auth = credentials(password or "", username) if password else None
+        self.http.auth = self._auth  # type: ignore[assignment]
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def __aenter__(self) -> OpencodeClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        directory: str | None = None,
+        body: Any = None,
+        params: dict[str, str] | None = None,
+    ) -> Any:
+        query = dict(params or {})
+        if directory is not None:
+            query["directory"] = directory
+        try:
+            resp = await self.http.request(
+                method, path, params=query or None, json=body if body is not None else None
+            )
+        except httpx.HTTPError as exc:
+            raise ConnectError(describe_transport_error(exc, self.base_url)) from exc
+        return self._decode(resp)
+
+    def _decode(self, resp: httpx.Response) -> Any:
+        try:
+            data: Any = resp.json() if resp.content else None
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            data = resp.text
+        if resp.is_success:
+            return data
+        status = resp.status_code
+        msg = error_message(data, f"HTTP {status} {resp.reason_phrase}".strip())
+        cls: type[OpencodeError]
+        if status == 401:
+            cls = AuthError
+            msg = "the server refused the password (HTTP 401)" if not isinstance(data, dict) else msg
+        elif status == 404:
+            cls = NotFoundError
+        elif 400 <= status < 500:
+            cls = BadRequestError
+        else:
+            cls = ServerError
+        raise cls(msg, status, data)
+
+    # -- server ------------------------------------------------------------------------
+
+    async def health(self) -> Health:
+        return Health.model_validate(await self.request("GET", "/global/health"))
+
+    async def global_dispose(self) -> DisposeResult:
+        return DisposeResult.from_wire(await self.request("POST", "/global/dispose"))
+
+    # -- sessions ----------------------------------------------------------------------
+
+    async def list_sessions(self, directory: str) -> list[Session]:
+        return SessionListAdapter.validate_python(await self.request("GET", "/session", directory=directory))
+
+    async def raw_sessions(self, directory: str) -> Any:
+        return await self.request("GET", "/session", directory=directory)
+
+    async def get_session(self, session_id: str, directory: str | None = None) -> Session:
+        return Session.model_validate(await self.request("GET", f"/session/{session_id}", directory=directory))
+
+    async def create_session(
+        self, directory: str, *, title: str | None = None, parent_id: str | None = None
+    ) -> Session:
+        body: dict[str, Any] = {}
+        if title:
+            body["title"] = title
+        if parent_id:
+            body["parentID"] = parent_id
+        return Session.model_validate(await self.request("POST", "/session", directory=directory, body=body))
+
+    async def raw_status(self, directory: str) -> Any:
+        return await self.request("GET", "/session/status", directory=directory)
+
+    async def session_status(self, directory: str) -> dict[str, SessionStatus]:
+        return StatusMapAdapter.validate_python(await self.raw_status(directory))
+
+    async def raw_messages(self, session_id: str, directory: str | None) -> Any:
+        return await self.request("GET", f"/session/{session_id}/message", directory=directory)
+
+    async def messages(self, session_id: str, directory: str | None) -> list[MessageWithParts]:
+        return MessagesAdapter.validate_python(await self.raw_messages(session_id, directory))
+
+    async def prompt_async(
+        self,
+        session_id: str,
+        directory: str | None,
+        text: str,
+        *,
+        model: tuple[str, str] | None = None,
+        message_id: str | None = None,
+        agent: str | None = None,
+    ) -> None:
+        body: dict[str, Any] = {"parts": [{"type": "text", "text": text}]}
+        if model is not None:
+            body["model"] = {"providerID": model[0], "modelID": model[1]}
+        if message_id is not None:
+            body["messageID"] = message_id
+        if agent is not None:
+            body["agent"] = agent
+        await self.request("POST", f"/session/{session_id}/prompt_async", directory=directory, body=body)
+
+    async def abort(self, session_id: str, directory: str | None) -> bool:
+        return bool(await self.request("POST", f"/session/{session_id}/abort", directory=directory))
+
+    # -- permissions and questions ------------------------------------------------------
+
+    async def raw_permissions(self, directory: str) -> Any:
+        return await self.request("GET", "/permission", directory=directory)
+
+    async def permissions(self, directory: str) -> list[PermissionRequest]:
+        return PermissionListAdapter.validate_python(await self.raw_permissions(directory))
+
+    async def reply_permission(
+        self, request_id: str, directory: str | None, reply: str, message: str | None = None
+    ) -> bool:
+        if reply not in ("once", "always", "reject"):
+            raise ValueError(f"unknown permission reply {reply!r}")
+        body: dict[str, Any] = {"reply": reply}
+        if message:
+            body["message"] = message
+        return bool(await self.request("POST", f"/permission/{request_id}/reply", directory=directory, body=body))
+
+    async def raw_questions(self, directory: str) -> Any:
+        return await self.request("GET", "/question", directory=directory)
+
+    async def questions(self, directory: str) -> list[QuestionRequest]:
+        return QuestionListAdapter.validate_python(await self.raw_questions(directory))
+
+    async def reply_question(self, request_id: str, directory: str | None, answers: list[list[str]]) -> bool:
+        body = {"answers": answers}
+        return bool(await self.request("POST", f"/question/{request_id}/reply", directory=directory, body=body))
+
+    async def reject_question(self, request_id: str, directory: str | None) -> bool:
+        return bool(await self.request("POST", f"/question/{request_id}/reject", directory=directory))
+
+    # -- providers ---------------------------------------------------------------------
+
+    async def raw_providers(self, directory: str | None = None) -> Any:
+        return await self.request("GET", "/provider", directory=directory)
+
+    async def providers(self, directory: str | None = None) -> ProviderList:
+        return ProviderList.model_validate(await self.raw_providers(directory))
+
+    async def provider_auth_methods(self, directory: str | None = None) -> dict[str, list[ProviderAuthMethod]]:
+        return ProviderAuthAdapter.validate_python(await self.request("GET", "/provider/auth", directory=directory))
+
+    async def set_api_key(self, provider_id: str, key: str) -> bool:
+        if not key:
+            raise ValueError("an API key is required")
+        return bool(await self.request("PUT", f"/auth/{provider_id}", body={"type": "api", "key": key}))
+
+    async def remove_auth(self, provider_id: str) -> bool:
+        return bool(await self.request("DELETE", f"/auth/{provider_id}"))
+
+    async def oauth_authorize(self, provider_id: str, method: int, directory: str | None = None) -> Any:
+        return await self.request(
+            "POST", f"/provider/{provider_id}/oauth/authorize", directory=directory, body={"method": method}
+        )
+
+    async def oauth_callback(
+        self, provider_id: str, method: int, code: str | None = None, directory: str | None = None
+    ) -> Any:
+        body: dict[str, Any] = {"method": method}
+        if code:
+            body["code"] = code
+        return await self.request("POST", f"/provider/{provider_id}/oauth/callback", directory=directory, body=body)
+
+
+def describe_transport_error(exc: Exception, url: str) -> str:
+    """A sentence a newcomer can act on, for a request that never got an answer."""
+    text = str(exc) or exc.__class__.__name__
+    if isinstance(exc, httpx.ConnectError):
+        lowered = text.lower()
+        if "ssl" in lowered or "certificate" in lowered or "tls" in lowered:
+            return f"TLS handshake with {url} failed: {text}"
+        return f"cannot connect to {url}: {text}"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"{url} did not answer in time"
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return f"invalid server URL {url}: {text}"
+    return f"request to {url} failed: {text}"

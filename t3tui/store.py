@@ -1,0 +1,993 @@
+"""The client-side model of threads, turns and sessions (STATE.md is the contract).
+
+The store is pure: it holds no sockets, does no I/O and imports nothing of Textual, so
+the live app, ``t3tui replay`` and the tests all feed it the same observations (the
+event-log lines of STATE.md) and get the same state. ``Store.apply`` never raises:
+malformed input is counted in ``Store.rejected`` and skipped.
+
+The hot path is ``message.part.delta`` (about 10,000 per second from a real server), so
+it is handled on raw dicts without validation; every other event goes through the
+pydantic wire models.
+"""
+
+from __future__ import annotations
+
+import bisect
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from t3tui.models import (
+    Message,
+    MessageError,
+    PartBase,
+    PermissionRequest,
+    ProviderList,
+    QuestionRequest,
+    Session,
+    StatusRetry,
+    parse_part,
+)
+
+ThreadStatus = Literal["ready", "running", "retrying", "error"]
+TurnState = Literal["queued", "running", "completed", "interrupted", "error"]
+
+ACTIVE: frozenset[str] = frozenset({"running", "retrying"})
+OPEN: frozenset[str] = frozenset({"queued", "running"})
+SETTLED: frozenset[str] = frozenset({"completed", "interrupted", "error"})
+TEXTUAL_PARTS: frozenset[str] = frozenset({"text", "reasoning"})
+DEDUPE_WINDOW = 8192
+
+
+class PartState:
+    """One part of a message. Streamed text lives in ``chunks`` until someone reads it."""
+
+    __slots__ = ("id", "message", "type", "chunks", "_text", "final", "data", "version")
+
+    def __init__(self, part_id: str, message: MessageState, kind: str = "text") -> None:
+        self.id = part_id
+        self.message = message
+        self.type = kind
+        self.chunks: list[str] = []
+        self._text = ""
+        self.final = False
+        self.data: PartBase | None = None
+        self.version = 0
+
+    @property
+    def text(self) -> str:
+        if self.chunks:
+            self._text = self._text + "".join(self.chunks)
+            self.chunks.clear()
+        return self._text
+
+    def set_text(self, text: str) -> None:
+        self.chunks.clear()
+        self._text = text
+
+    def text_length(self) -> int:
+        return len(self._text) + sum(len(c) for c in self.chunks)
+
+
+class MessageState:
+    __slots__ = ("id", "thread", "role", "parent_id", "info", "parts", "turn_id")
+
+    def __init__(self, message_id: str, thread: Thread) -> None:
+        self.id = message_id
+        self.thread = thread
+        self.role: str | None = None
+        self.parent_id: str | None = None
+        self.info: Message | None = None
+        self.parts: dict[str, PartState] = {}
+        self.turn_id: str | None = None
+
+    def sorted_parts(self) -> list[PartState]:
+        return [self.parts[k] for k in sorted(self.parts)]
+
+    @property
+    def error(self) -> MessageError | None:
+        return self.info.error if self.info is not None else None
+
+    @property
+    def finished(self) -> bool:
+        info = self.info
+        return info is not None and bool(info.finish) and info.error is None
+
+    @property
+    def has_end(self) -> bool:
+        """The server says this message is over (completed, finished or failed)."""
+        info = self.info
+        return info is not None and (
+            info.time.completed is not None or bool(info.finish) or info.error is not None
+        )
+
+
+class Turn:
+    """One user message and the assistant messages that answer it."""
+
+    __slots__ = (
+        "id",
+        "thread",
+        "state",
+        "user",
+        "assistant",
+        "error",
+        "started_at",
+        "completed_at",
+        "settled_by",
+        "synthetic",
+        "optimistic_prompt",
+    )
+
+    def __init__(self, turn_id: str, thread: Thread, state: TurnState) -> None:
+        self.id = turn_id
+        self.thread = thread
+        self.state: TurnState = state
+        self.user: MessageState | None = None
+        self.assistant: list[str] = []
+        self.error: str | None = None
+        self.started_at: float | None = None
+        self.completed_at: float | None = None
+        # "user" (interrupt), "server" (the server said the run ended) or "local"
+        # (settled by the rule without the server saying how the turn ended).
+        self.settled_by: str | None = None
+        self.synthetic = False
+        self.optimistic_prompt: str | None = None
+
+    # -- derived views ----------------------------------------------------------------
+
+    def messages(self) -> list[MessageState]:
+        msgs = self.thread.messages
+        return [msgs[m] for m in self.assistant if m in msgs]
+
+    def last_assistant(self) -> MessageState | None:
+        msgs = self.thread.messages
+        for mid in reversed(self.assistant):
+            msg = msgs.get(mid)
+            if msg is not None:
+                return msg
+        return None
+
+    @property
+    def prompt(self) -> str:
+        if self.user is not None:
+            parts = [p for p in self.user.sorted_parts() if p.type == "text"]
+            shown = [
+                p
+                for p in parts
+                if not (p.data is not None and (getattr(p.data, "synthetic", None) or getattr(p.data, "ignored", None)))
+            ]
+            text = "".join(p.text for p in (shown or parts))
+            if text or self.optimistic_prompt is None:
+                return text
+        return self.optimistic_prompt or ""
+
+    @property
+    def text(self) -> str:
+        out: list[str] = []
+        for msg in self.messages():
+            for part in msg.sorted_parts():
+                if part.type == "text":
+                    out.append(part.text)
+        return "".join(out)
+
+    @property
+    def model(self) -> str | None:
+        for msg in reversed(self.messages()):
+            info = msg.info
+            if info is not None and info.modelID:
+                return f"{info.providerID}/{info.modelID}" if info.providerID else info.modelID
+        if self.user is not None and self.user.info is not None and self.user.info.model is not None:
+            m = self.user.info.model
+            return f"{m.providerID}/{m.modelID}"
+        return None
+
+    def has_evidence(self) -> bool:
+        """The server said how this turn ended (so no local settlement can be undone)."""
+        last = self.last_assistant()
+        return last is not None and last.has_end
+
+
+class Thread:
+    __slots__ = (
+        "id",
+        "directory",
+        "session",
+        "status",
+        "retry",
+        "last_error",
+        "pending_error",
+        "turns",
+        "order",
+        "open",
+        "messages",
+        "permissions",
+        "questions",
+        "active_gen",
+        "interrupt_error",
+        "busy_since",
+    )
+
+    def __init__(self, session_id: str, directory: str | None) -> None:
+        self.id = session_id
+        self.directory = directory
+        self.session: Session | None = None
+        self.status: ThreadStatus = "ready"
+        self.retry: StatusRetry | None = None
+        self.last_error: str | None = None
+        self.pending_error: str | None = None
+        self.turns: dict[str, Turn] = {}
+        self.order: list[str] = []  # turn ids, ascending
+        self.open: list[str] = []  # ids of queued/running turns, ascending
+        self.messages: dict[str, MessageState] = {}
+        self.permissions: dict[str, PermissionRequest] = {}
+        self.questions: dict[str, QuestionRequest] = {}
+        self.active_gen = 0
+        self.interrupt_error: str | None = None
+        self.busy_since: float | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    @property
+    def title(self) -> str:
+        return (self.session.title if self.session is not None else None) or ""
+
+    @property
+    def parent_id(self) -> str | None:
+        return self.session.parentID if self.session is not None else None
+
+    @property
+    def updated(self) -> float:
+        s = self.session
+        if s is not None and s.time.updated is not None:
+            return s.time.updated
+        if s is not None and s.time.created is not None:
+            return s.time.created
+        return 0.0
+
+    def sorted_turns(self) -> list[Turn]:
+        return [self.turns[t] for t in self.order]
+
+    def running_turn(self) -> Turn | None:
+        for tid in self.open:
+            turn = self.turns[tid]
+            if turn.state == "running":
+                return turn
+        return None
+
+    @property
+    def model(self) -> str | None:
+        for tid in reversed(self.order):
+            model = self.turns[tid].model
+            if model:
+                return model
+        s = self.session
+        if s is not None and s.model is not None and s.model.providerID:
+            return f"{s.model.providerID}/{s.model.id or s.model.modelID}"
+        return None
+
+
+class Store:
+    """Every thread the client knows, and the connection state.
+
+    Feed it observations with :meth:`apply`. ``dirty`` collects the ids of threads that
+    changed since the UI last cleared it, so the UI can repaint only those.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        self.threads: dict[str, Thread] = {}
+        self.connection: Literal["open", "closed"] = "closed"
+        self.connection_reason: str | None = None
+        self.directories: dict[str, None] = {}
+        self.providers: ProviderList | None = None
+        self.refresh_pending: list[dict[str, Any]] = []
+        self.disposed_count = 0
+        self.rejected = 0
+        self.events = 0
+        self.dirty: set[str] = set()
+        self.changed = True
+        self._parts: dict[str, PartState] = {}
+        self._messages: dict[str, MessageState] = {}
+        self._seen: set[str] = set()
+        self._seen_order: deque[str] = deque()
+        self._handlers: dict[str, Callable[[dict[str, Any], str | None], None]] = {
+            "message.part.delta": self._on_delta,
+            "message.part.updated": self._on_part_updated,
+            "message.part.removed": self._on_part_removed,
+            "message.updated": self._on_message_updated,
+            "message.removed": self._on_message_removed,
+            "session.created": self._on_session,
+            "session.updated": self._on_session,
+            "session.deleted": self._on_session_deleted,
+            "session.status": self._on_status,
+            "session.idle": self._on_idle,
+            "session.error": self._on_session_error,
+            "permission.asked": self._on_permission_asked,
+            "permission.replied": self._on_permission_replied,
+            "question.asked": self._on_question_asked,
+            "question.replied": self._on_question_done,
+            "question.rejected": self._on_question_done,
+            "global.disposed": self._on_disposed,
+            "server.instance.disposed": self._on_instance_disposed,
+        }
+
+    # -- entry points -----------------------------------------------------------------
+
+    def apply(self, obs: Any) -> None:
+        """Apply one observation (a parsed event-log line). Never raises."""
+        try:
+            if not isinstance(obs, dict):
+                raise TypeError("observation is not an object")
+            event = obs.get("event")
+            if event is not None:
+                self.apply_event(event)
+            elif "snapshot" in obs:
+                self.apply_snapshot(obs["snapshot"])
+            elif "stream" in obs:
+                self.apply_stream(obs["stream"], obs.get("reason"))
+            elif "action" in obs:
+                self.apply_action(obs["action"])
+            # any other line kind is skipped (STATE.md)
+        except (ValidationError, TypeError, KeyError, ValueError, AttributeError):
+            self.rejected += 1
+
+    def apply_all(self, observations: Iterable[Any]) -> None:
+        for obs in observations:
+            self.apply(obs)
+
+    def apply_event(self, envelope: dict[str, Any]) -> None:
+        payload = envelope["payload"]
+        kind = payload["type"]
+        if kind == "sync":
+            return
+        handler = self._handlers.get(kind)
+        eid = payload.get("id")
+        if eid is not None:
+            seen = self._seen
+            if eid in seen:
+                return
+            seen.add(eid)
+            order = self._seen_order
+            order.append(eid)
+            if len(order) > DEDUPE_WINDOW:
+                seen.discard(order.popleft())
+        self.events += 1
+        if handler is None:
+            return
+        props = payload.get("properties")
+        if not isinstance(props, dict):
+            raise TypeError(f"{kind} without properties")
+        directory = envelope.get("directory")
+        if directory == "global" or not isinstance(directory, str):
+            directory = None
+        handler(props, directory)
+
+    def apply_stream(self, state: str, reason: str | None = None) -> None:
+        if state not in ("open", "closed"):
+            raise ValueError(f"unknown stream state {state!r}")
+        self.connection = state  # type: ignore[assignment]
+        self.connection_reason = reason
+        self.changed = True
+
+    # -- threads, messages, turns ----------------------------------------------------
+
+    def _thread(self, session_id: Any, directory: str | None) -> Thread:
+        if not isinstance(session_id, str) or not session_id:
+            raise TypeError("sessionID missing")
+        th = self.threads.get(session_id)
+        if th is None:
+            th = self.threads[session_id] = Thread(session_id, directory)
+        elif th.directory is None and directory is not None:
+            th.directory = directory
+        if directory is not None and directory not in self.directories:
+            self.directories[directory] = None
+        self.dirty.add(session_id)
+        self.changed = True
+        return th
+
+    def _new_turn(self, th: Thread, turn_id: str, state: TurnState) -> Turn:
+        turn = Turn(turn_id, th, state)
+        th.turns[turn_id] = turn
+        bisect.insort(th.order, turn_id)
+        if state in OPEN:
+            bisect.insort(th.open, turn_id)
+        return turn
+
+    def _set_state(self, turn: Turn, state: TurnState) -> None:
+        th = turn.thread
+        was_open = turn.state in OPEN
+        turn.state = state
+        if state in OPEN:
+            if not was_open:
+                bisect.insort(th.open, turn.id)
+            turn.completed_at = None
+            turn.settled_by = None
+        elif was_open:
+            th.open.remove(turn.id)
+        self.dirty.add(th.id)
+
+    def _drop_turn(self, th: Thread, turn: Turn) -> None:
+        th.turns.pop(turn.id, None)
+        if turn.id in th.order:
+            th.order.remove(turn.id)
+        if turn.id in th.open:
+            th.open.remove(turn.id)
+
+    def _message(self, th: Thread, message_id: Any, stand_in: bool = True) -> MessageState:
+        if not isinstance(message_id, str) or not message_id:
+            raise TypeError("messageID missing")
+        msg = th.messages.get(message_id)
+        if msg is None:
+            msg = self._messages.get(message_id)
+            if msg is not None and msg.thread is not th:
+                raise ValueError("message belongs to another session")
+            msg = MessageState(message_id, th)
+            th.messages[message_id] = msg
+            self._messages[message_id] = msg
+            if stand_in:
+                # A part or delta for a message never described (joined mid-turn):
+                # show it in a stand-in turn until its info (and parentID) arrives.
+                turn = self._new_turn(th, message_id, "running" if th.active else "interrupted")
+                turn.synthetic = True
+                turn.assistant.append(message_id)
+                msg.turn_id = message_id
+                if not th.active:
+                    turn.settled_by = "local"
+                    turn.completed_at = self.clock() * 1000
+        return msg
+
+    def _upsert_message(self, th: Thread, data: dict[str, Any], live: bool) -> MessageState:
+        info = Message.model_validate(data)
+        msg = self._message(th, info.id, stand_in=False)
+        msg.info = info
+        msg.role = info.role
+        if msg.turn_id is not None:
+            stand_in = th.turns.get(msg.turn_id)
+            if stand_in is not None and stand_in.synthetic:
+                self._drop_turn(th, stand_in)
+            msg.turn_id = None
+        if info.role == "user":
+            turn = th.turns.get(info.id)
+            if turn is None or turn.synthetic:
+                turn = self._start_turn(th, info.id, live)
+            turn.user = msg
+            msg.turn_id = turn.id
+            if turn.started_at is None:
+                turn.started_at = info.time.created
+            return msg
+        parent = info.parentID or info.id
+        msg.parent_id = parent
+        turn = th.turns.get(parent)
+        created = turn is None
+        if turn is None:
+            turn = self._new_turn(th, parent, "running" if th.active else "interrupted")
+            turn.started_at = info.time.created
+        msg.turn_id = parent
+        if info.id not in turn.assistant:
+            bisect.insort(turn.assistant, info.id)
+        if created and not th.active:
+            self._settle(turn, moving_to_error=None)
+        elif turn.state in OPEN:
+            if live:
+                self._arrange(th, answering=turn)
+        else:
+            self._refine(turn)
+        return msg
+
+    def _start_turn(self, th: Thread, turn_id: str, live: bool) -> Turn:
+        """A user message never seen before: a new turn."""
+        if th.active:
+            state: TurnState = "queued" if th.running_turn() is not None else "running"
+            return self._new_turn(th, turn_id, state)
+        # The session is not (yet) known to be running: settle it now; the busy status
+        # that follows a real prompt reopens it (see _activate).
+        turn = self._new_turn(th, turn_id, "interrupted")
+        turn.settled_by = "local"
+        turn.completed_at = self.clock() * 1000
+        return turn
+
+    def _arrange(self, th: Thread, answering: Turn | None = None) -> None:
+        """Put the open turns of an active thread in order.
+
+        opencode answers queued prompts one after the other, so the open turn with the
+        newest assistant message is the running one, the open turns before it are over,
+        and the ones after it wait.
+        """
+        turns = [t for t in (th.turns[tid] for tid in th.open) if not t.synthetic]
+        if not turns:
+            return
+        current = answering
+        if current is None:
+            for turn in reversed(turns):
+                if turn.assistant:
+                    current = turn
+                    break
+        if current is None:
+            current = turns[0]
+        for turn in turns:
+            if turn.id < current.id:
+                self._settle(turn, moving_to_error=None)
+            elif turn is current:
+                if turn.state != "running":
+                    self._set_state(turn, "running")
+            elif turn.state != "queued":
+                self._set_state(turn, "queued")
+
+    def _settle(self, turn: Turn, moving_to_error: str | None, by: str | None = None) -> None:
+        """The settlement rule (STATE.md, 1)."""
+        last = turn.last_assistant()
+        err = last.error if last is not None else None
+        if moving_to_error is not None:
+            state: TurnState = "error"
+            turn.error = turn.error or moving_to_error
+        elif turn.error is not None:
+            state = "error"
+        elif err is not None and not err.aborted:
+            state = "error"
+            turn.error = err.text
+        elif last is not None and last.finished:
+            state = "completed"
+        else:
+            state = "interrupted"
+        self._set_state(turn, state)
+        done = last.info.time.completed if last is not None and last.info is not None else None
+        turn.completed_at = done if done is not None else self.clock() * 1000
+        if by is not None:
+            turn.settled_by = by
+        else:
+            turn.settled_by = "server" if turn.has_evidence() else "local"
+
+    def _refine(self, turn: Turn) -> None:
+        """Late truth refines a settled turn, only upward in information (rule 3).
+
+        Only once the run is over: while it runs, a step that finished with
+        ``tool-calls`` says nothing about how the turn ends.
+        """
+        if turn.state != "interrupted" or turn.thread.active:
+            return
+        last = turn.last_assistant()
+        if last is None or last.info is None:
+            return
+        err = last.error
+        if err is not None and not err.aborted:
+            turn.error = err.text
+            self._set_state(turn, "error")
+        elif last.finished:
+            self._set_state(turn, "completed")
+        else:
+            return
+        turn.completed_at = last.info.time.completed or turn.completed_at or self.clock() * 1000
+        turn.settled_by = "server"
+        th = turn.thread
+        if not th.active and turn.state == "error" and th.order and th.order[-1] == turn.id:
+            th.status = "error"
+            th.last_error = turn.error
+
+    def _activate(self, th: Thread, status: ThreadStatus) -> None:
+        was_active = th.active
+        th.status = status
+        if was_active:
+            return
+        th.active_gen += 1
+        th.last_error = None
+        th.pending_error = None
+        th.interrupt_error = None
+        th.busy_since = self.clock() * 1000
+        # The session is running again: a latest turn that was settled without the
+        # server's word (and not by the user) is the one it runs.
+        if th.order and not th.open:
+            latest = th.turns[th.order[-1]]
+            if latest.settled_by == "local" and not latest.has_evidence():
+                latest.error = None
+                self._set_state(latest, "running")
+
+    def _leave_active(self, th: Thread) -> None:
+        """The session is no longer running: settle what still looks like it is."""
+        moving_to_error = th.pending_error
+        for tid in list(th.open):
+            self._settle(th.turns[tid], moving_to_error)
+        was_active = th.active
+        th.status = "ready" if was_active else th.status
+        if th.order:
+            self._refine(th.turns[th.order[-1]])
+        if was_active:
+            if moving_to_error is not None:
+                th.status = "error"
+                th.last_error = moving_to_error
+            else:
+                latest = th.turns[th.order[-1]] if th.order else None
+                if latest is not None and latest.state == "error" and latest.error:
+                    th.status = "error"
+                    th.last_error = latest.error
+                else:
+                    th.status = "ready"
+        th.pending_error = None
+        th.retry = None
+        th.busy_since = None
+        th.permissions.clear()
+        th.questions.clear()
+
+    # -- event handlers ---------------------------------------------------------------
+
+    def _on_delta(self, props: dict[str, Any], directory: str | None) -> None:
+        part = self._parts.get(props["partID"])
+        delta = props["delta"]
+        if not isinstance(delta, str):
+            raise TypeError("delta is not text")
+        if part is None:
+            th = self._thread(props.get("sessionID"), directory)
+            msg = self._message(th, props.get("messageID"))
+            part = self._new_part(msg, props["partID"], "text")
+        elif part.message.id != props.get("messageID"):
+            raise ValueError("delta for a part of another message")
+        if props.get("field", "text") != "text":
+            return
+        part.chunks.append(delta)
+        part.version += 1
+        self.dirty.add(part.message.thread.id)
+
+    def _new_part(self, msg: MessageState, part_id: Any, kind: str) -> PartState:
+        if not isinstance(part_id, str) or not part_id:
+            raise TypeError("part id missing")
+        part = PartState(part_id, msg, kind)
+        msg.parts[part_id] = part
+        self._parts[part_id] = part
+        return part
+
+    def _apply_part(self, th: Thread, data: dict[str, Any]) -> PartState:
+        parsed = parse_part(data)
+        msg = self._message(th, parsed.messageID)
+        part = msg.parts.get(parsed.id)
+        if part is None:
+            other = self._parts.get(parsed.id)
+            if other is not None:
+                raise ValueError("part moved between messages")
+            part = self._new_part(msg, parsed.id, parsed.type)
+        part.type = parsed.type
+        part.data = parsed
+        if parsed.type in TEXTUAL_PARTS:
+            server_text: str = getattr(parsed, "text", "") or ""
+            ptime = getattr(parsed, "time", None)
+            final = ptime is not None and ptime.end is not None
+            if final:
+                part.set_text(server_text)
+                part.final = True
+            elif not part.final and len(server_text) >= part.text_length():
+                part.set_text(server_text)
+        part.version += 1
+        return part
+
+    def _on_part_updated(self, props: dict[str, Any], directory: str | None) -> None:
+        data = props["part"]
+        th = self._thread(props.get("sessionID") or data.get("sessionID"), directory)
+        self._apply_part(th, data)
+
+    def _on_part_removed(self, props: dict[str, Any], directory: str | None) -> None:
+        part = self._parts.pop(props["partID"], None)
+        if part is not None:
+            part.message.parts.pop(part.id, None)
+            self.dirty.add(part.message.thread.id)
+
+    def _on_message_updated(self, props: dict[str, Any], directory: str | None) -> None:
+        info = props["info"]
+        th = self._thread(props.get("sessionID") or info.get("sessionID"), directory)
+        self._upsert_message(th, info, live=True)
+
+    def _on_message_removed(self, props: dict[str, Any], directory: str | None) -> None:
+        th = self._thread(props.get("sessionID"), directory)
+        msg = th.messages.pop(props["messageID"], None)
+        if msg is None:
+            return
+        self._messages.pop(msg.id, None)
+        for pid in msg.parts:
+            self._parts.pop(pid, None)
+        turn = th.turns.get(msg.turn_id or "")
+        if turn is not None:
+            if msg.id in turn.assistant:
+                turn.assistant.remove(msg.id)
+            if turn.user is msg or (turn.synthetic and not turn.assistant):
+                self._drop_turn(th, turn)
+
+    def _on_session(self, props: dict[str, Any], directory: str | None) -> None:
+        info = Session.model_validate(props["info"])
+        self._upsert_session(info, directory)
+
+    def _upsert_session(self, info: Session, directory: str | None) -> Thread:
+        th = self._thread(info.id, info.directory or directory)
+        if info.directory and info.directory != th.directory:
+            th.directory = info.directory
+            self.directories.setdefault(info.directory, None)
+        th.session = info
+        return th
+
+    def _on_session_deleted(self, props: dict[str, Any], directory: str | None) -> None:
+        sid = props.get("sessionID") or (props.get("info") or {}).get("id")
+        th = self.threads.pop(sid, None)
+        if th is None:
+            return
+        for msg in th.messages.values():
+            self._messages.pop(msg.id, None)
+            for pid in msg.parts:
+                self._parts.pop(pid, None)
+        self.dirty.add(th.id)
+        self.changed = True
+
+    def _apply_status(self, th: Thread, status: dict[str, Any]) -> None:
+        kind = status["type"]
+        if kind == "busy":
+            self._activate(th, "running")
+            th.retry = None
+        elif kind == "retry":
+            th.retry = StatusRetry.model_validate(status)
+            self._activate(th, "retrying")
+        elif kind == "idle":
+            self._leave_active(th)
+        else:
+            raise ValueError(f"unknown session status {kind!r}")
+
+    def _known(self, props: dict[str, Any], directory: str | None) -> Thread | None:
+        """The thread of an event that carries no news for a session never seen.
+
+        opencode answers an abort of any id, even one that never existed, with an idle
+        pair; that must not conjure up an empty thread.
+        """
+        sid = props.get("sessionID")
+        if sid not in self.threads:
+            return None
+        return self._thread(sid, directory)
+
+    def _on_status(self, props: dict[str, Any], directory: str | None) -> None:
+        status = props["status"]
+        if status.get("type") == "idle":
+            th = self._known(props, directory)
+            if th is not None:
+                self._leave_active(th)
+            return
+        self._apply_status(self._thread(props.get("sessionID"), directory), status)
+
+    def _on_idle(self, props: dict[str, Any], directory: str | None) -> None:
+        th = self._known(props, directory)
+        if th is not None:
+            self._leave_active(th)
+
+    def _on_session_error(self, props: dict[str, Any], directory: str | None) -> None:
+        sid = props.get("sessionID")
+        if not sid:
+            return
+        raw = props.get("error")
+        err = MessageError.model_validate(raw) if raw is not None else MessageError()
+        if err.aborted:
+            return
+        th = self._thread(sid, directory)
+        if th.active:
+            th.pending_error = err.text
+            running = th.running_turn()
+            if running is not None:
+                running.error = err.text
+            return
+        # The error of a run that is already over (opencode sends some twice, the
+        # second after idle), or of a prompt whose run never showed as busy.
+        th.status = "error"
+        th.last_error = err.text
+        if th.order:
+            latest = th.turns[th.order[-1]]
+            if latest.state == "interrupted" and latest.settled_by == "local" and not latest.has_evidence():
+                latest.error = err.text
+                self._set_state(latest, "error")
+                latest.settled_by = "server"
+                latest.completed_at = self.clock() * 1000
+
+    def _on_permission_asked(self, props: dict[str, Any], directory: str | None) -> None:
+        req = PermissionRequest.model_validate(props)
+        th = self._thread(req.sessionID, directory)
+        if not th.active:
+            self._activate(th, "running")
+        th.permissions[req.id] = req
+
+    def _on_permission_replied(self, props: dict[str, Any], directory: str | None) -> None:
+        th = self._known(props, directory)
+        if th is not None:
+            th.permissions.pop(props.get("requestID") or props.get("permissionID") or "", None)
+
+    def _on_question_asked(self, props: dict[str, Any], directory: str | None) -> None:
+        req = QuestionRequest.model_validate(props)
+        th = self._thread(req.sessionID, directory)
+        if not th.active:
+            self._activate(th, "running")
+        th.questions[req.id] = req
+
+    def _on_question_done(self, props: dict[str, Any], directory: str | None) -> None:
+        th = self._known(props, directory)
+        if th is not None:
+            th.questions.pop(props.get("requestID") or "", None)
+
+    def _on_disposed(self, props: dict[str, Any], directory: str | None) -> None:
+        """A global dispose happened: every pending provider refresh is done."""
+        self.disposed_count += 1
+        self.refresh_pending.clear()
+        self.changed = True
+
+    def _on_instance_disposed(self, props: dict[str, Any], directory: str | None) -> None:
+        self.disposed_count += 1
+        self.changed = True
+
+    # -- snapshots --------------------------------------------------------------------
+
+    def apply_snapshot(self, snap: dict[str, Any]) -> None:
+        kind = snap["kind"]
+        directory = snap.get("directory")
+        if not isinstance(directory, str) or directory == "global":
+            directory = None
+        data = snap.get("data")
+        if kind == "status":
+            self._snapshot_status(directory, data)
+        elif kind == "messages":
+            self._snapshot_messages(snap["sessionID"], directory, data)
+        elif kind == "sessions":
+            for raw in data:
+                self._upsert_session(Session.model_validate(raw), directory)
+        elif kind == "permissions":
+            self._snapshot_requests(directory, data, PermissionRequest, "permissions")
+        elif kind == "questions":
+            self._snapshot_requests(directory, data, QuestionRequest, "questions")
+        elif kind == "providers":
+            self.providers = ProviderList.model_validate(data)
+            self.changed = True
+        elif kind == "session":
+            self._upsert_session(Session.model_validate(data), directory)
+
+    def _snapshot_status(self, directory: str | None, data: Any) -> None:
+        if not isinstance(data, dict):
+            raise TypeError("status snapshot is not an object")
+        if directory is not None:
+            self.directories.setdefault(directory, None)
+        for sid, status in data.items():
+            self._apply_status(self._thread(sid, directory), status)
+        for th in list(self.threads.values()):
+            if th.id in data or th.directory != directory:
+                continue
+            if th.active or th.open:
+                self.dirty.add(th.id)
+                self._leave_active(th)
+
+    def _snapshot_messages(self, session_id: str, directory: str | None, data: Any) -> None:
+        if not isinstance(data, list):
+            raise TypeError("messages snapshot is not a list")
+        th = self._thread(session_id, directory)
+        for entry in data:
+            try:
+                info = entry["info"]
+                self._upsert_message(th, info, live=False)
+                for part in entry.get("parts") or ():
+                    self._apply_part(th, part)
+            except (ValidationError, TypeError, KeyError, ValueError, AttributeError):
+                self.rejected += 1
+        if th.active:
+            self._arrange(th)
+        else:
+            for tid in list(th.open):
+                self._settle(th.turns[tid], None)
+        for turn in th.turns.values():
+            if turn.state == "interrupted":
+                self._refine(turn)
+
+    def _snapshot_requests(self, directory: str | None, data: Any, model: Any, attr: str) -> None:
+        if not isinstance(data, list):
+            raise TypeError("request snapshot is not a list")
+        fresh: dict[str, dict[str, Any]] = {}
+        for raw in data:
+            req = model.model_validate(raw)
+            th = self.threads.get(req.sessionID)
+            if th is None:
+                th = self._thread(req.sessionID, directory)
+            # After an abort opencode keeps the request listed; a thread that is not
+            # running has nothing to ask.
+            if th.active:
+                fresh.setdefault(th.id, {})[req.id] = req
+        for th in self.threads.values():
+            if directory is not None and th.directory != directory and th.id not in fresh:
+                continue
+            new = fresh.get(th.id, {})
+            if getattr(th, attr) != new:
+                setattr(th, attr, new)
+                self.dirty.add(th.id)
+
+    # -- local actions ----------------------------------------------------------------
+
+    def apply_action(self, action: dict[str, Any]) -> None:
+        kind = action["kind"]
+        if kind == "interrupt":
+            self._action_interrupt(action)
+        elif kind == "prompt":
+            self._action_prompt(action)
+        elif kind == "refresh":
+            self._action_refresh(action)
+
+    def _action_interrupt(self, action: dict[str, Any]) -> None:
+        th = self._thread(action["sessionID"], action.get("directory"))
+        ok = action.get("ok")
+        if ok is False:
+            # The abort failed: undo what the server has not confirmed (rule 2).
+            th.interrupt_error = str(action.get("error") or "interrupt failed")
+            if not th.active:
+                return
+            for tid in reversed(th.order):
+                turn = th.turns[tid]
+                if turn.state == "interrupted" and turn.settled_by == "user" and not turn.has_evidence():
+                    self._set_state(turn, "running")
+                    self._arrange(th)
+                break
+            return
+        if not th.active:
+            return
+        running = th.running_turn()
+        if running is not None:
+            self._settle_interrupted(running)
+
+    def _settle_interrupted(self, turn: Turn) -> None:
+        self._set_state(turn, "interrupted")
+        turn.completed_at = self.clock() * 1000
+        turn.settled_by = "user"
+
+    def _action_prompt(self, action: dict[str, Any]) -> None:
+        th = self._thread(action["sessionID"], action.get("directory"))
+        mid = action["messageID"]
+        ok = action.get("ok")
+        turn = th.turns.get(mid)
+        if ok is False:
+            if turn is None:
+                return
+            turn.error = str(action.get("error") or "the server refused the prompt")
+            if turn.state in OPEN or turn.user is None:
+                self._set_state(turn, "error")
+                turn.settled_by = "server"
+                turn.completed_at = self.clock() * 1000
+            if not th.open and th.active:
+                th.status = "error"
+                th.last_error = turn.error
+                th.busy_since = None
+            return
+        if turn is None:
+            # A prompt was just sent: the thread is running before the server says so.
+            if not th.active:
+                self._activate(th, "running")
+            state: TurnState = "queued" if th.running_turn() is not None else "running"
+            turn = self._new_turn(th, mid, state)
+            turn.started_at = self.clock() * 1000
+        turn.optimistic_prompt = action.get("text") or ""
+
+    def _action_refresh(self, action: dict[str, Any]) -> None:
+        status = action.get("status")
+        if status in ("pending", "deferred"):
+            self.refresh_pending.append(dict(action))
+        elif status in ("completed", "done"):
+            self.refresh_pending.clear()
+        self.changed = True
+
+    # -- queries ----------------------------------------------------------------------
+
+    def any_active(self) -> bool:
+        return any(th.active for th in self.threads.values())
+
+    def thread(self, session_id: str) -> Thread | None:
+        return self.threads.get(session_id)
+
+    def check_invariants(self) -> list[str]:
+        """Broken promises of STATE.md, as sentences (empty when all hold)."""
+        problems = []
+        for th in self.threads.values():
+            if not th.active:
+                for turn in th.turns.values():
+                    if turn.state in OPEN:
+                        problems.append(f"{th.id} is {th.status} but turn {turn.id} is {turn.state}")
+                if th.permissions or th.questions:
+                    problems.append(f"{th.id} is {th.status} but still asks something")
+            if sorted(th.open) != [t for t in th.order if th.turns[t].state in OPEN]:
+                problems.append(f"{th.id} open-turn index out of step")
+        return problems

@@ -1,0 +1,247 @@
+"""The global event stream: connect, resync, read, and reconnect on its own.
+
+``GET /global/event`` has no resume (PROTOCOL.md §2), so every (re)connect is followed
+by a REST resync whose answers are handed on as snapshots. Everything the stream sees is
+passed to ``sink`` as an observation in the event-log format, in the order it should be
+applied: the store, the capture file and the app all consume the same thing.
+
+The resync runs after the connection is open and before its events are read, so that
+every event after the snapshots is newer than the connection: applying the buffered
+events on top of the snapshots converges on the server's state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import httpx
+from httpx_sse import SSEError, aconnect_sse
+
+from t3tui.client import AuthError, OpencodeClient, OpencodeError, describe_transport_error
+
+log = logging.getLogger(__name__)
+
+StreamState = Literal["connecting", "open", "reconnecting", "auth_failed", "stopped"]
+Sink = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class ResyncTargets:
+    """What to fetch after a connect: directories, and sessions with their directory."""
+
+    directories: list[str] = field(default_factory=list)
+    sessions: list[tuple[str, str | None]] = field(default_factory=list)
+    list_sessions: bool = True
+    providers: bool = False
+
+
+class StreamTimeout(Exception):
+    """No frame (not even a heartbeat) within the watchdog period."""
+
+
+class EventStream:
+    """Reads ``/global/event`` until stopped, reconnecting with capped backoff.
+
+    ``state``, ``attempt``, ``next_retry_in`` and ``last_error`` say what it is doing, for
+    the status line. A 401 stops the loop in ``auth_failed`` (no retry storm) until
+    :meth:`retry_now` is called, for instance after the user typed a new password.
+    """
+
+    def __init__(
+        self,
+        client: OpencodeClient,
+        sink: Sink,
+        targets: Callable[[], ResyncTargets],
+        *,
+        watchdog: float = 25.0,
+        backoff_initial: float = 0.5,
+        backoff_max: float = 10.0,
+        healthy_after: float = 10.0,
+        on_state: Callable[[EventStream], None] | None = None,
+    ) -> None:
+        self.client = client
+        self.sink = sink
+        self.targets = targets
+        self.watchdog = watchdog
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+        self.healthy_after = healthy_after
+        self.on_state = on_state
+        self.state: StreamState = "connecting"
+        self.attempt = 0
+        self.connections = 0
+        self.next_retry_in: float | None = None
+        self.last_error: str | None = None
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    # -- control ------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    def retry_now(self) -> None:
+        """Skip the backoff wait (or leave ``auth_failed``) and connect again."""
+        self.attempt = 0
+        self._wake.set()
+
+    def _set_state(self, state: StreamState) -> None:
+        self.state = state
+        if self.on_state is not None:
+            self.on_state(self)
+
+    # -- the loop -----------------------------------------------------------------------
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while not self._stopping:
+            started = loop.time()
+            try:
+                self._set_state("connecting" if self.connections == 0 else "reconnecting")
+                await self._connect_once()
+                reason = "server closed the stream"
+            except AuthError as exc:
+                self.last_error = exc.message
+                self._emit_closed("unauthorized")
+                self._set_state("auth_failed")
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            except StreamTimeout:
+                reason = f"no event for {self.watchdog:g}s"
+            except OpencodeError as exc:
+                reason = exc.message
+            except (httpx.HTTPError, SSEError) as exc:
+                reason = describe_transport_error(exc, self.client.base_url)
+            except asyncio.CancelledError:
+                self._emit_closed("stopped")
+                self._set_state("stopped")
+                raise
+            self.last_error = reason
+            self._emit_closed(reason)
+            if self._stopping:
+                break
+            if loop.time() - started >= self.healthy_after and self._was_healthy:
+                self.attempt = 0
+            self.attempt += 1
+            delay = min(self.backoff_max, self.backoff_initial * 2 ** (self.attempt - 1))
+            delay *= 0.8 + 0.4 * random.random()
+            self.next_retry_in = delay
+            self._set_state("reconnecting")
+            self._wake.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), delay)
+            self.next_retry_in = None
+        self._set_state("stopped")
+
+    _open = False
+    _was_healthy = False
+
+    def _emit_closed(self, reason: str) -> None:
+        if self._open:
+            self._open = False
+            self.sink({"stream": "closed", "reason": reason})
+
+    async def _connect_once(self) -> None:
+        self._was_healthy = False
+        http = self.client.http
+        timeout = httpx.Timeout(10.0, read=None)
+        async with aconnect_sse(http, "GET", "/global/event", timeout=timeout) as source:
+            resp = source.response
+            if resp.status_code == 401:
+                raise AuthError("the server refused the password (HTTP 401)", 401)
+            if not resp.is_success:
+                await resp.aread()
+                self.client._decode(resp)
+            self._open = True
+            self.connections += 1
+            self.sink({"stream": "open"})
+            self._set_state("open")
+            await self.resync()
+            events = source.aiter_sse().__aiter__()
+            sink = self.sink
+            loads = json.loads
+            while True:
+                try:
+                    sse = await asyncio.wait_for(events.__anext__(), self.watchdog)
+                except StopAsyncIteration:
+                    return
+                except asyncio.TimeoutError as exc:
+                    raise StreamTimeout() from exc
+                data = sse.data
+                if not data:
+                    continue
+                try:
+                    event = loads(data)
+                except ValueError:
+                    log.warning("skipped a frame that is not JSON (%d bytes)", len(data))
+                    continue
+                self._was_healthy = True
+                sink({"event": event})
+
+    async def resync(self) -> None:
+        """Fetch what the stream cannot replay and hand it on as snapshots."""
+        targets = self.targets()
+        client = self.client
+        seen: set[str] = set()
+        dirs = [d for d in targets.directories if not (d in seen or seen.add(d))]  # type: ignore[func-returns-value]
+
+        async def fetch(kind: str, directory: str | None, coro: Any, session_id: str | None = None) -> None:
+            try:
+                data = await coro
+            except AuthError:
+                raise
+            except OpencodeError as exc:
+                log.warning("resync %s for %s failed: %s", kind, directory, exc.message)
+                return
+            snap: dict[str, Any] = {"kind": kind, "directory": directory, "data": data}
+            if session_id is not None:
+                snap["sessionID"] = session_id
+            self.sink({"snapshot": snap})
+
+        # Status first: it decides which threads are still running.
+        for d in dirs:
+            if targets.list_sessions:
+                await fetch("sessions", d, client.raw_sessions(d))
+            await fetch("status", d, client.raw_status(d))
+        sessions = [(s, d) for s, d in targets.sessions]
+        results = await asyncio.gather(
+            *(client.raw_messages(s, d) for s, d in sessions), return_exceptions=True
+        )
+        for (sid, d), result in zip(sessions, results, strict=True):
+            if isinstance(result, AuthError):
+                raise result
+            if isinstance(result, BaseException):
+                log.warning("resync of %s failed: %s", sid, result)
+                continue
+            self.sink({"snapshot": {"kind": "messages", "directory": d, "sessionID": sid, "data": result}})
+        for d in dirs:
+            await fetch("permissions", d, client.raw_permissions(d))
+            await fetch("questions", d, client.raw_questions(d))
+        if targets.providers:
+            await fetch("providers", None, client.raw_providers())
+
+
+def store_targets(store: Any, extra_dirs: Iterable[str] = (), viewed: Callable[[], Iterable[str]] = tuple) -> Callable[[], ResyncTargets]:
+    """Resync targets drawn from a store: its directories, and the threads that matter.
+
+    Those are the threads that were running (their fate is what the resync settles) and
+    the ones on screen.
+    """
+
+    def targets() -> ResyncTargets:
+        dirs = list(dict.fromkeys([*extra_dirs, *store.directories]))
+        wanted = {th.id for th in store.threads.values() if th.active or th.open}
+        wanted.update(s for s in viewed() if s in store.threads)
+        sessions = [(sid, store.threads[sid].directory) for sid in sorted(wanted)]
+        return ResyncTargets(directories=dirs, sessions=sessions)
+
+    return targets
