@@ -14,8 +14,8 @@ The first run installs opencode-ai with npm into ``$T3TUI_OPENCODE_CACHE``
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 

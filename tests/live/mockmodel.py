@@ -53,8 +53,9 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 
 FAST_TOKENS = 10
 FAST_TEXT = "".join(f"tok{i} " for i in range(FAST_TOKENS))
@@ -146,7 +147,7 @@ class _Disconnected(Exception):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: "_Server"
+    server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
         pass
@@ -216,7 +217,7 @@ class _Handler(BaseHTTPRequestHandler):
             mock._update(entry, ended=time.time(), **outcome)
 
     # ---- completions ---------------------------------------------------------------------
-    def _completion(self, mock: "MockModel", entry: dict, body: dict) -> None:
+    def _completion(self, mock: MockModel, entry: dict, body: dict) -> None:
         mode = entry["mode"]
         params = entry["params"]
         if mode in ("error500", "error500ra"):
@@ -270,7 +271,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Stream:
     """Writes one chat.completion.chunk SSE answer (or a plain completion if stream is false)."""
 
-    def __init__(self, h: _Handler, mock: "MockModel", entry: dict, body: dict):
+    def __init__(self, h: _Handler, mock: MockModel, entry: dict, body: dict):
         self.h = h
         self.mock = mock
         self.entry = entry
@@ -406,7 +407,7 @@ class _Stream:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    mock: "MockModel"
+    mock: MockModel
 
 
 class MockModel:
@@ -452,7 +453,7 @@ class MockModel:
             self._thread.join(timeout=5)
         self._thread = None
 
-    def __enter__(self) -> "MockModel":
+    def __enter__(self) -> MockModel:
         self.start()
         return self
 

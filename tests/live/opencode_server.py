@@ -93,7 +93,9 @@ def _is_musl() -> bool:
 
 def _candidate_packages() -> list[str]:
     """Platform package names in the order opencode-ai's postinstall.mjs tries them."""
-    sysname = {"Linux": "linux", "Darwin": "darwin", "Windows": "windows"}.get(platform.system(), platform.system().lower())
+    sysname = {"Linux": "linux", "Darwin": "darwin", "Windows": "windows"}.get(
+        platform.system(), platform.system().lower()
+    )
     mach = platform.machine().lower()
     arch = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "arm64": "arm64"}.get(mach, mach)
     base = f"opencode-{sysname}-{arch}"
@@ -223,7 +225,7 @@ def mock_provider_config(model_base_url: str) -> dict:
     }
 
 
-_live: "weakref.WeakSet[OpencodeServer]" = weakref.WeakSet()
+_live: weakref.WeakSet[OpencodeServer] = weakref.WeakSet()
 
 
 @atexit.register
@@ -306,7 +308,14 @@ class OpencodeServer:
             (p / "README.md").write_text(f"# project {name}\n")
             if git and shutil.which("git"):
                 genv = {**self.env, "GIT_CONFIG_NOSYSTEM": "1"}
-                ident = ["-c", "user.name=t3tui tests", "-c", "user.email=tests@t3tui.invalid", "-c", "commit.gpgsign=false"]
+                ident = [
+                    "-c",
+                    "user.name=t3tui tests",
+                    "-c",
+                    "user.email=tests@t3tui.invalid",
+                    "-c",
+                    "commit.gpgsign=false",
+                ]
                 for args in (["init", "-q"], ["add", "README.md"], [*ident, "commit", "-q", "-m", f"init {name}"]):
                     subprocess.run(["git", *args], cwd=p, env=genv, check=True, capture_output=True, timeout=30)
         return p.resolve()
@@ -346,7 +355,7 @@ class OpencodeServer:
         _seed_plugin_deps(cfg.parent)
 
     # ---- lifecycle ---------------------------------------------------------------------
-    def start(self, timeout: float = 30.0) -> "OpencodeServer":
+    def start(self, timeout: float = 30.0) -> OpencodeServer:
         if self.running:
             return self
         if self.binary is None:
@@ -431,7 +440,7 @@ class OpencodeServer:
         if cleanup and self._own_root and not os.environ.get("T3TUI_KEEP_OPENCODE_HOME"):
             shutil.rmtree(self.root, ignore_errors=True)
 
-    def restart(self, timeout: float = 30.0) -> "OpencodeServer":
+    def restart(self, timeout: float = 30.0) -> OpencodeServer:
         """Stop (SIGTERM) if running, then start again on the same port with the same HOME."""
         self.stop()
         deadline = time.monotonic() + 10
@@ -471,7 +480,7 @@ class OpencodeServer:
         except OSError:
             return "(no log)"
 
-    def __enter__(self) -> "OpencodeServer":
+    def __enter__(self) -> OpencodeServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -37,7 +38,7 @@ class GlobalEvents:
         self._client = httpx.AsyncClient(base_url=server.url, auth=server.auth, timeout=httpx.Timeout(10, read=None))
         self.closed = False
 
-    async def __aenter__(self) -> "GlobalEvents":
+    async def __aenter__(self) -> GlobalEvents:
         self._task = asyncio.create_task(self._run())
         await self.wait_for(lambda p: p.get("type") == "server.connected")
         return self
@@ -93,7 +94,7 @@ class GlobalEvents:
 
         try:
             return await asyncio.wait_for(waiter(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             types = [p.get("type") for p in self.payloads[-40:]]
             raise AssertionError(f"no matching event within {timeout}s; last types: {types}") from None
 
@@ -178,7 +179,10 @@ def test_mock_streams_chunks_and_logs_requests(own_mock: MockModel) -> None:
         title_body = {
             "model": "fast",
             "stream": True,
-            "messages": [{"role": "system", "content": "You are a title generator. ..."}, {"role": "user", "content": "x"}],
+            "messages": [
+                {"role": "system", "content": "You are a title generator. ..."},
+                {"role": "user", "content": "x"},
+            ],
         }
         with c.stream("POST", "/chat/completions", json=title_body) as r:
             chunks = _sse(list(r.iter_lines()))
@@ -423,7 +427,9 @@ async def test_transient_500_via_control_then_success(opencode: OpencodeServer, 
     proj = str(opencode.project_dir("a"))
     # Two scripted failures (retry-after-ms 300, which opencode honours), then the model's own mode.
     async with httpx.AsyncClient(timeout=TIMEOUT) as raw:
-        r = await raw.post(mock_model.base_url.removesuffix("/v1") + "/control", json={"mode": "error500ra", "count": 2})
+        r = await raw.post(
+            mock_model.base_url.removesuffix("/v1") + "/control", json={"mode": "error500ra", "count": 2}
+        )
         assert r.json()["queue"] == ["error500ra", "error500ra"]
     async with GlobalEvents(opencode) as ev, client(opencode) as c:
         sid = await start_turn(c, proj, "fast", "flaky")
