@@ -45,7 +45,7 @@ DEDUPE_WINDOW = 8192
 class PartState:
     """One part of a message. Streamed text lives in ``chunks`` until someone reads it."""
 
-    __slots__ = ("id", "message", "type", "chunks", "_text", "final", "data", "version")
+    __slots__ = ("id", "message", "type", "chunks", "_text", "final", "data", "version", "generation")
 
     def __init__(self, part_id: str, message: MessageState, kind: str = "text") -> None:
         self.id = part_id
@@ -56,6 +56,9 @@ class PartState:
         self.final = False
         self.data: PartBase | None = None
         self.version = 0
+        # Bumped when the text is replaced by one that does not extend it, so that a
+        # view streaming the text knows to start over.
+        self.generation = 0
 
     @property
     def text(self) -> str:
@@ -65,7 +68,8 @@ class PartState:
         return self._text
 
     def set_text(self, text: str) -> None:
-        self.chunks.clear()
+        if not text.startswith(self.text):
+            self.generation += 1
         self._text = text
 
     def text_length(self) -> int:

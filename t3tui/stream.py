@@ -81,12 +81,17 @@ class EventStream:
         self.last_error: str | None = None
         self._wake = asyncio.Event()
         self._stopping = False
+        self._conn: asyncio.Future[None] | None = None
 
     # -- control ------------------------------------------------------------------------
 
     def stop(self) -> None:
         self._stopping = True
         self._wake.set()
+        # An open connection sits in a read that heartbeats keep feeding: end it too.
+        conn = self._conn
+        if conn is not None and not conn.done():
+            conn.cancel()
 
     def retry_now(self) -> None:
         """Skip the backoff wait (or leave ``auth_failed``) and connect again."""
@@ -104,15 +109,23 @@ class EventStream:
         loop = asyncio.get_running_loop()
         while not self._stopping:
             started = loop.time()
+            # Cleared before the attempt, not after it fails, so that a retry_now() made
+            # meanwhile (or from on_state) is not lost.
+            self._wake.clear()
             try:
                 self._set_state("connecting" if self.connections == 0 else "reconnecting")
-                await self._connect_once()
+                self._conn = asyncio.ensure_future(self._connect_once())
+                if self._stopping:  # stop() from on_state, before there was a task to cancel
+                    self._conn.cancel()
+                try:
+                    await self._conn
+                finally:
+                    self._conn = None
                 reason = "server closed the stream"
             except AuthError as exc:
                 self.last_error = exc.message
                 self._emit_closed("unauthorized")
                 self._set_state("auth_failed")
-                self._wake.clear()
                 await self._wake.wait()
                 continue
             except StreamTimeout:
@@ -123,6 +136,9 @@ class EventStream:
                 reason = describe_transport_error(exc, self.client.base_url)
             except asyncio.CancelledError:
                 self._emit_closed("stopped")
+                task = asyncio.current_task()
+                if self._stopping and task is not None and not task.cancelling():
+                    break  # stop() cancelled the connection; run() itself was not cancelled
                 self._set_state("stopped")
                 raise
             self.last_error = reason
@@ -136,7 +152,6 @@ class EventStream:
             delay *= 0.8 + 0.4 * random.random()
             self.next_retry_in = delay
             self._set_state("reconnecting")
-            self._wake.clear()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)
             self.next_retry_in = None

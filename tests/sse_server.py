@@ -32,7 +32,9 @@ def event_id() -> str:
     return f"evt_{next(_ids):012d}"
 
 
-def envelope(kind: str, properties: dict[str, Any] | None = None, directory: str | None = None) -> dict[str, Any]:
+def envelope(
+    kind: str, properties: dict[str, Any] | None = None, directory: str | None = None
+) -> dict[str, Any]:
     """A ``/global/event`` envelope (PROTOCOL.md §3)."""
     env: dict[str, Any] = {"payload": {"id": event_id(), "type": kind, "properties": properties or {}}}
     if directory is not None:
@@ -110,6 +112,7 @@ class SSEServer:
         self.port = 0
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
         self.event_connections = 0
         self.event_opened = asyncio.Event()
 
@@ -127,6 +130,9 @@ class SSEServer:
             self._server.close()
         for w in list(self._writers):
             w.transport.abort()
+        for t in list(self._tasks):
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._server is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 1.0)
@@ -149,6 +155,9 @@ class SSEServer:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.add(writer)
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -167,8 +176,12 @@ class SSEServer:
                 req = Request(method, parts.path, query, headers.get("authorization"), time.monotonic())
                 self.requests.append(req)
                 if self.auth is not None and req.authorization != _basic(*self.auth):
-                    await self._respond(writer, 401, {"name": "Unauthorized"} if parts.path != "/global/event" else None,
-                                        close=parts.path == "/global/event")
+                    await self._respond(
+                        writer,
+                        401,
+                        {"name": "Unauthorized"} if parts.path != "/global/event" else None,
+                        close=parts.path == "/global/event",
+                    )
                     if parts.path == "/global/event":
                         return
                     continue
@@ -178,12 +191,18 @@ class SSEServer:
                 await self._rest(writer, req)
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
             pass
+        except asyncio.CancelledError:
+            pass  # the server is closing
         finally:
+            if task is not None:
+                self._tasks.discard(task)
             self._writers.discard(writer)
             if not writer.transport.is_closing():
                 writer.close()
 
-    async def _respond(self, writer: asyncio.StreamWriter, status: int, data: Any, close: bool = False) -> None:
+    async def _respond(
+        self, writer: asyncio.StreamWriter, status: int, data: Any, close: bool = False
+    ) -> None:
         body = b"" if data is None else json.dumps(data).encode()
         head = (
             f"HTTP/1.1 {status} {REASONS.get(status, 'Status')}\r\n"

@@ -26,7 +26,9 @@ _HERE = Path(__file__).resolve().parent
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "live: runs against a real opencode server (npm opencode-ai) and a mock model")
+    config.addinivalue_line(
+        "markers", "live: runs against a real opencode server (npm opencode-ai) and a mock model"
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

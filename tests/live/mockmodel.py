@@ -12,7 +12,8 @@ Endpoints
 - ``POST /control``              ``{"mode": "error500", "count": 2}`` makes the next 2 non-title
   requests use that mode whatever model they name; ``{"mode": "slow"}`` (no count) sets a default
   mode for every later request; ``{"mode": null}`` / ``{"reset": true}`` clears both.
-  Mode parameters can ride along: ``{"mode": "slow", "interval": 0.05, "duration": 2}``.
+  Mode parameters can ride along: ``{"mode": "slow", "interval": 0.05, "duration": 2}``
+  (``fast``: tokens, interval; ``slow``: interval, duration; ``bench``: chunks, interval).
 - ``GET  /control``              the current overrides and the request count.
 
 The mode of a request is, in order: a queued ``/control`` override, the default override, the
@@ -379,7 +380,11 @@ class _Stream:
                     "role": "assistant",
                     "content": None,
                     "tool_calls": [
-                        {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+                        {
+                            "id": call_id,
+                            "type": "function",
+                            "function": {"name": name, "arguments": arguments},
+                        }
                     ],
                 },
                 "tool_calls",
@@ -391,7 +396,12 @@ class _Stream:
                 "role": "assistant",
                 "content": None,
                 "tool_calls": [
-                    {"index": 0, "id": call_id, "type": "function", "function": {"name": name, "arguments": ""}}
+                    {
+                        "index": 0,
+                        "id": call_id,
+                        "type": "function",
+                        "function": {"name": name, "arguments": ""},
+                    }
                 ],
             }
         )

@@ -9,13 +9,16 @@
   another ``npm install`` if none fits).  We run with ``--ignore-scripts`` and pick the binary
   ourselves, the same way the postinstall does (AVX2 / musl / baseline).
 - ``OpencodeServer`` runs ``opencode serve --hostname 127.0.0.1 --port N --pure`` with an
-  isolated HOME/XDG tree under a temp dir that survives ``restart()``.
+  isolated HOME/XDG tree under a temp dir that survives ``restart()``.  Its config dir is
+  pre-seeded so opencode skips its background ``npm install @opencode-ai/plugin`` (~95 MB per
+  HOME); with that, the server talks to nothing but 127.0.0.1 (checked with strace).
 """
 
 from __future__ import annotations
 
 import atexit
 import base64
+import contextlib
 import fcntl
 import json
 import os
@@ -231,18 +234,22 @@ _live: weakref.WeakSet[OpencodeServer] = weakref.WeakSet()
 @atexit.register
 def _stop_all() -> None:
     for s in list(_live):
-        try:
+        with contextlib.suppress(Exception):
             s.stop(cleanup=True)
-        except Exception:
-            pass
 
 
 class OpencodeServer:
     """One ``opencode serve`` process with an isolated HOME.
 
+    ``home`` is the root of the isolated tree (``home/``, ``config/``, ``data/``, ``cache/``,
+    ``state/``, ``projects/``, ``opencode.log``); by default a fresh temp dir, removed by
+    ``stop(cleanup=True)`` unless ``T3TUI_KEEP_OPENCODE_HOME`` is set.  A given ``home`` is never
+    removed.  ``restart()`` keeps the tree and the port, so sessions persist.
+
     Attributes: ``port``, ``url`` ("http://127.0.0.1:<port>"), ``pid``, ``password``, ``auth``
-    (an ``(user, password)`` tuple or None, usable as httpx ``auth=``), ``root`` (the temp dir),
-    ``home``, ``log_path``, ``binary``, ``model_base_url``, ``env``.
+    (an ``(user, password)`` tuple or None, usable as httpx ``auth=``), ``auth_headers()``,
+    ``root``, ``home`` (the HOME inside it), ``log_path``, ``binary``, ``model_base_url``,
+    ``env``, ``running``, ``starts``; ``project_dir(name)``, ``log_tail(n)``.
     """
 
     def __init__(
@@ -271,6 +278,7 @@ class OpencodeServer:
         self.log_path = self.root / "opencode.log"
         self.config = config if config is not None else mock_provider_config(model_base_url)
         self._proc: subprocess.Popen | None = None
+        self._reaped = False
         self._log = None
         self.starts = 0
 
@@ -316,8 +324,14 @@ class OpencodeServer:
                     "-c",
                     "commit.gpgsign=false",
                 ]
-                for args in (["init", "-q"], ["add", "README.md"], [*ident, "commit", "-q", "-m", f"init {name}"]):
-                    subprocess.run(["git", *args], cwd=p, env=genv, check=True, capture_output=True, timeout=30)
+                for args in (
+                    ["init", "-q"],
+                    ["add", "README.md"],
+                    [*ident, "commit", "-q", "-m", f"init {name}"],
+                ):
+                    subprocess.run(
+                        ["git", *args], cwd=p, env=genv, check=True, capture_output=True, timeout=30
+                    )
         return p.resolve()
 
     @property
@@ -347,7 +361,14 @@ class OpencodeServer:
         return env
 
     def _write_config(self) -> None:
-        for d in (self.home, self.config_home, self.data_home, self.cache_home, self.state_home, self.projects):
+        for d in (
+            self.home,
+            self.config_home,
+            self.data_home,
+            self.cache_home,
+            self.state_home,
+            self.projects,
+        ):
             d.mkdir(parents=True, exist_ok=True)
         cfg = self.config_home / "opencode" / "opencode.json"
         cfg.parent.mkdir(parents=True, exist_ok=True)
@@ -363,10 +384,21 @@ class OpencodeServer:
         if self.port is None:
             self.port = free_port()
         self._write_config()
-        self._log = open(self.log_path, "ab")
-        self._log.write(f"\n===== start #{self.starts + 1} port {self.port} at {time.ctime()} =====\n".encode())
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - held open for the process's life
+        self._log.write(
+            f"\n===== start #{self.starts + 1} port {self.port} at {time.ctime()} =====\n".encode()
+        )
         self._log.flush()
-        cmd = [str(self.binary), "serve", "--hostname", "127.0.0.1", "--port", str(self.port), "--pure", "--print-logs"]
+        cmd = [
+            str(self.binary),
+            "serve",
+            "--hostname",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--pure",
+            "--print-logs",
+        ]
         self._proc = subprocess.Popen(
             cmd,
             cwd=str(self.project_dir("a")),
@@ -375,8 +407,11 @@ class OpencodeServer:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so we can kill every child
-            preexec_fn=_die_with_parent if threading.current_thread() is threading.main_thread() else None,
+            preexec_fn=_die_with_parent
+            if _PRCTL is not None and threading.current_thread() is threading.main_thread()
+            else None,
         )
+        self._reaped = False
         self.starts += 1
         _live.add(self)
         try:
@@ -405,14 +440,16 @@ class OpencodeServer:
             except (OSError, urllib.error.URLError) as e:
                 last = e
             time.sleep(0.1)
-        raise TimeoutError(f"opencode not healthy on {self.url} after {timeout}s ({last!r}); log:\n{self.log_tail()}")
+        raise TimeoutError(
+            f"opencode not healthy on {self.url} after {timeout}s ({last!r}); log:\n{self.log_tail()}"
+        )
 
     @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
-        """Send ``sig`` to the server (and its process group); waits for it to exit."""
+        """Send ``sig`` to the server; wait for it to exit (SIGKILL after 15 s); clear its process group."""
         if self._proc is None:
             return
         self._signal(sig)
@@ -449,25 +486,19 @@ class OpencodeServer:
         return self.start(timeout)
 
     def _signal(self, sig: int) -> None:
+        """``sig`` to the server process only (as a user's ``kill PID`` would)."""
         assert self._proc is not None
-        try:
-            os.killpg(self._proc.pid, sig)  # the server leads its own group (start_new_session)
-        except ProcessLookupError:
-            pass
-        except PermissionError:
-            try:
-                self._proc.send_signal(sig)
-            except ProcessLookupError:
-                pass
+        with contextlib.suppress(ProcessLookupError):
+            self._proc.send_signal(sig)
 
     def _reap_group(self) -> None:
-        """Children left in the server's process group (tool shells, ...) get SIGKILL."""
-        if self._proc is None:
+        """Once the server has exited: SIGKILL whatever is left in its process group (tool shells...)."""
+        if self._proc is None or self._reaped:
             return
-        try:
+        self._reaped = True
+        # The server led its own group (start_new_session).
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self._proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
 
     def _close_log(self) -> None:
         if self._log is not None:
@@ -487,7 +518,8 @@ class OpencodeServer:
         self.stop(cleanup=True)
 
     def __repr__(self) -> str:
-        return f"OpencodeServer(url={self.url if self.port else None!r}, pid={self.pid}, root={str(self.root)!r})"
+        url = self.url if self.port else None
+        return f"OpencodeServer(url={url!r}, pid={self.pid}, root={str(self.root)!r})"
 
 
 def _seed_plugin_deps(config_dir: Path) -> None:
@@ -508,21 +540,28 @@ def _seed_plugin_deps(config_dir: Path) -> None:
         lock.write_text(json.dumps({"lockfileVersion": 3, "packages": {"": {"dependencies": dep}}}, indent=2))
 
 
+def _load_prctl():  # resolved in the parent: the child of a threaded process should not dlopen
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except Exception:
+        return None
+
+
+_PRCTL = _load_prctl()
+
+
 def _die_with_parent() -> None:
     """In the child, before exec: SIGKILL it when the (main thread of the) test process dies.
 
     Only used when started from the main thread: PR_SET_PDEATHSIG fires when the *thread* that
     forked exits, so a server started from a worker thread would die with that thread.
     """
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    except Exception:
-        pass
+    if _PRCTL is not None:
+        _PRCTL(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
 
 
 def _port_free(port: int | None) -> bool:

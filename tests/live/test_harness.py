@@ -7,6 +7,7 @@ PROTOCOL.md describes, so later live tests of the client can rely on it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 from collections.abc import Callable, Iterator
@@ -35,7 +36,9 @@ class GlobalEvents:
         self.payloads: list[dict] = []
         self._cond = asyncio.Condition()
         self._task: asyncio.Task | None = None
-        self._client = httpx.AsyncClient(base_url=server.url, auth=server.auth, timeout=httpx.Timeout(10, read=None))
+        self._client = httpx.AsyncClient(
+            base_url=server.url, auth=server.auth, timeout=httpx.Timeout(10, read=None)
+        )
         self.closed = False
 
     async def __aenter__(self) -> GlobalEvents:
@@ -46,10 +49,8 @@ class GlobalEvents:
     async def __aexit__(self, *exc: object) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
         await self._client.aclose()
 
     async def _run(self) -> None:
@@ -202,33 +203,44 @@ def test_mock_tool_call_then_text(own_mock: MockModel) -> None:
     mock_model = own_mock
     msgs: list[dict] = [{"role": "user", "content": "use a tool"}]
     with httpx.Client(base_url=mock_model.base_url, timeout=10) as c:
-        with c.stream("POST", "/chat/completions", json={"model": "question", "stream": True, "messages": msgs}) as r:
+        with c.stream(
+            "POST", "/chat/completions", json={"model": "question", "stream": True, "messages": msgs}
+        ) as r:
             events = _sse(list(r.iter_lines()))
         calls = [tc for e in events[:-2] for tc in e["choices"][0]["delta"].get("tool_calls") or []]
         assert calls[0]["id"].startswith("call_mock_") and calls[0]["function"]["name"] == "question"
         assert json.loads("".join(tc["function"]["arguments"] for tc in calls)) == mm.QUESTION_ARGS
         assert events[-3]["choices"][0]["finish_reason"] == "tool_calls"
         msgs += [
-            {"role": "assistant", "content": None, "tool_calls": [{"id": calls[0]["id"], "type": "function"}]},
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [{"id": calls[0]["id"], "type": "function"}],
+            },
             {"role": "tool", "tool_call_id": calls[0]["id"], "content": "Blue"},
         ]
-        with c.stream("POST", "/chat/completions", json={"model": "question", "stream": True, "messages": msgs}) as r:
+        with c.stream(
+            "POST", "/chat/completions", json={"model": "question", "stream": True, "messages": msgs}
+        ) as r:
             events = _sse(list(r.iter_lines()))
-        assert "".join(e["choices"][0]["delta"].get("content") or "" for e in events[:-2]) == mm.TOOL_DONE_TEXT
+        assert (
+            "".join(e["choices"][0]["delta"].get("content") or "" for e in events[:-2]) == mm.TOOL_DONE_TEXT
+        )
 
 
 def test_mock_slow_stops_when_client_disconnects(own_mock: MockModel) -> None:
     mock_model = own_mock
     body = {"model": "slow", "stream": True, "messages": [{"role": "user", "content": "hi"}]}
-    with httpx.Client(base_url=mock_model.base_url, timeout=10) as c:
-        with c.stream("POST", "/chat/completions", json=body) as r:
-            it = r.iter_lines()
-            got = 0
-            for line in it:
-                if '"content": "tok' in line:
-                    got += 1
-                    if got == 2:
-                        break
+    with (
+        httpx.Client(base_url=mock_model.base_url, timeout=10) as c,
+        c.stream("POST", "/chat/completions", json=body) as r,
+    ):
+        got = 0
+        for line in r.iter_lines():
+            if '"content": "tok' in line:
+                got += 1
+                if got == 2:
+                    break  # leaving the block closes the connection mid-stream
     entry = mock_model.wait_for_request(lambda e: e["mode"] == "slow" and e["ended"] is not None, timeout=5)
     assert entry["disconnected"] and not entry["completed"]
     assert entry["chunks"] < 10
@@ -254,7 +266,9 @@ async def test_fast_prompt_streams_text(opencode: OpencodeServer, mock_model: Mo
     async with GlobalEvents(opencode) as ev, client(opencode) as c:
         sid = await start_turn(c, proj, "fast")
         await ev.wait_for(of(sid, "session.idle"))
-        await ev.wait_for(lambda p: of(sid, "session.updated")(p) and p["properties"]["info"]["title"] == mm.TITLE_TEXT)
+        await ev.wait_for(
+            lambda p: of(sid, "session.updated")(p) and p["properties"]["info"]["title"] == mm.TITLE_TEXT
+        )
         deltas = [p["properties"]["delta"] for p in ev.payloads if of(sid, "message.part.delta")(p)]
         msgs = await messages(c, sid, proj)
     assert "".join(deltas) == mm.FAST_TEXT
@@ -291,7 +305,9 @@ async def test_read_outside_project_asks_permission(opencode: OpencodeServer) ->
         assert props["metadata"]["filepath"] == mm.TOOLREAD_PATH
         pending = (await c.get("/permission", params={"directory": proj})).json()
         assert props["id"] in [p["id"] for p in pending]
-        r = await c.post(f"/permission/{props['id']}/reply", params={"directory": proj}, json={"reply": "once"})
+        r = await c.post(
+            f"/permission/{props['id']}/reply", params={"directory": proj}, json={"reply": "once"}
+        )
         assert r.status_code == 200 and r.json() is True
         await ev.wait_for(of(sid, "permission.replied", requestID=props["id"], reply="once"))
         await ev.wait_for(of(sid, "session.idle"))
@@ -309,7 +325,9 @@ async def test_question_tool_reply(opencode: OpencodeServer, mock_model: MockMod
         asked = await ev.wait_for(of(sid, "question.asked"))
         props = asked["properties"]
         assert props["questions"] == mm.QUESTION_ARGS["questions"]
-        r = await c.post(f"/question/{props['id']}/reply", params={"directory": proj}, json={"answers": [["Blue"]]})
+        r = await c.post(
+            f"/question/{props['id']}/reply", params={"directory": proj}, json={"answers": [["Blue"]]}
+        )
         assert r.status_code == 200, r.text
         await ev.wait_for(of(sid, "question.replied", requestID=props["id"]))
         await ev.wait_for(of(sid, "session.idle"))
@@ -362,7 +380,9 @@ async def test_password_needs_basic_auth(opencode_auth: OpencodeServer) -> None:
         assert (await c.get("/global/health", auth=("opencode", "wrong"))).status_code == 401
         r = await c.get("/global/health", auth=("opencode", opencode_auth.password))
         assert r.status_code == 200 and r.json()["healthy"] is True
-        r = await c.get("/session", auth=opencode_auth.auth, params={"directory": str(opencode_auth.project_dir("a"))})
+        r = await c.get(
+            "/session", auth=opencode_auth.auth, params={"directory": str(opencode_auth.project_dir("a"))}
+        )
         assert r.status_code == 200
 
 
@@ -423,7 +443,9 @@ async def test_bench_one_delta_per_chunk(opencode: OpencodeServer) -> None:
 
 
 @pytest.mark.asyncio
-async def test_transient_500_via_control_then_success(opencode: OpencodeServer, mock_model: MockModel) -> None:
+async def test_transient_500_via_control_then_success(
+    opencode: OpencodeServer, mock_model: MockModel
+) -> None:
     proj = str(opencode.project_dir("a"))
     # Two scripted failures (retry-after-ms 300, which opencode honours), then the model's own mode.
     async with httpx.AsyncClient(timeout=TIMEOUT) as raw:

@@ -1,0 +1,561 @@
+"""The terminal app: sidebar, thread view, prompt, and the store behind them.
+
+Data flows one way: the event stream feeds observations to the store; a 30 Hz timer
+repaints what changed; user actions go to the client and, as actions, to the store
+(which is how the interrupt and the sent prompt show at once).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.dom import DOMNode
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList
+
+from t3tui.app.panels import PermissionPanel, QuestionPanel
+from t3tui.app.prompt import Drafts, PromptArea
+from t3tui.app.sidebar import Sidebar, short_dir
+from t3tui.app.turns import Literal, ThreadView
+from t3tui.client import OpencodeClient, OpencodeError, ascending_id
+from t3tui.eventlog import EventLogWriter
+from t3tui.i18n import available, catalog, t
+from t3tui.store import SETTLED, Store, Thread
+from t3tui.stream import EventStream, ResyncTargets
+
+FRAME = 1 / 30
+INTERRUPT_WINDOW = 2.0
+LANGUAGE_NAMES = {"en": "English", "zh": "简体中文"}
+
+
+def localize_bindings(node: DOMNode, overrides: dict[str, str] | None = None) -> None:
+    """Give every binding with an ``id`` its description from the catalog (``bind.<id>``)."""
+    overrides = overrides or {}
+    bindings = node._bindings.key_to_bindings
+    for key, items in bindings.items():
+        fresh = []
+        for b in items:
+            if b.id:
+                text = t(overrides.get(b.id, f"bind.{b.id}"))
+                b = replace(b, description=text, tooltip=text)
+            fresh.append(b)
+        bindings[key] = fresh
+
+
+class T3App(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "t3tui"
+    BINDINGS = [
+        Binding("ctrl+n", "new_thread", "bind.new_thread", id="new_thread"),
+        Binding("alt+up", "prev_thread", "bind.prev_thread", id="prev_thread", show=False),
+        Binding("alt+down", "next_thread", "bind.next_thread", id="next_thread"),
+        Binding("ctrl+b", "toggle_focus", "bind.toggle_focus", id="toggle_focus", show=False),
+        Binding("escape", "interrupt", "bind.interrupt", id="interrupt"),
+        Binding("ctrl+p", "command_palette", "bind.palette", id="palette", show=False, priority=True),
+        Binding("ctrl+q", "quit", "bind.quit", id="quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        client: OpencodeClient,
+        *,
+        directory: str,
+        store: Store | None = None,
+        clock: Callable[[], float] = time.time,
+        lang: str = "en",
+        state_dir: Path | None = None,
+        connect: bool = True,
+        capture: EventLogWriter | None = None,
+        watchdog: float = 25.0,
+        cursor_blink: bool = True,
+        initial_thread: str | None = None,
+    ) -> None:
+        t.set_language(lang)
+        super().__init__()
+        self.client = client
+        self.directory = directory
+        self.clock = clock
+        self.store = store if store is not None else Store(clock=clock)
+        self.capture = capture
+        self.connect = connect
+        self.cursor_blink = cursor_blink
+        self.current_id: str | None = initial_thread
+        self.unseen: set[str] = set()
+        self._last_seen: dict[str, tuple[str, str]] = {}
+        self._answered: set[str] = set()
+        self._loaded: set[str] = set()
+        self._models: dict[str, tuple[str, str]] = {}
+        self._armed_at: float | None = None
+        self._auto_opened = initial_thread is not None
+        self.drafts = Drafts(state_dir)
+        self.stream = EventStream(
+            client, self.observe, self._targets, watchdog=watchdog, on_state=lambda _s: self._mark_changed()
+        )
+        self.stream_task: Any = None
+
+    # -- layout -----------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Literal("", id="status")
+        yield Literal("", id="banner")
+        with Horizontal(id="body"):
+            yield Sidebar(self.clock, id="sidebar")
+            with Vertical(id="main"):
+                yield ThreadView(self.clock, id="thread")
+                yield PermissionPanel(id="permission")
+                yield QuestionPanel(id="question")
+                yield Literal("", id="hint")
+                yield PromptArea(self.drafts.prompt_history, id="prompt")
+        yield Footer()
+
+    @property
+    def sidebar(self) -> Sidebar:
+        return self.query_one(Sidebar)
+
+    @property
+    def thread_view(self) -> ThreadView:
+        return self.query_one(ThreadView)
+
+    @property
+    def prompt(self) -> PromptArea:
+        return self.query_one(PromptArea)
+
+    async def on_mount(self) -> None:
+        self.localize()
+        prompt = self.prompt
+        prompt.cursor_blink = self.cursor_blink
+        prompt.load_text(self.drafts.get(self._draft_key()))
+        prompt.focus()
+        self.query_one("#permission").display = False
+        self.query_one("#question").display = False
+        self.query_one("#banner").display = False
+        await self.thread_view.show_thread(self.current_thread, self._empty_text())
+        self.set_interval(FRAME, self._frame)
+        self.set_interval(1.0, self._second)
+        if self.connect:
+            self.stream_task = self.run_worker(self.stream.run(), name="stream", group="stream", exit_on_error=False)
+        self._mark_changed()
+        await self._frame()
+
+    async def on_unmount(self) -> None:
+        self._save_draft()
+        self.stream.stop()
+
+    # -- observations -----------------------------------------------------------------
+
+    def observe(self, obs: dict[str, Any]) -> None:
+        """Everything the client learns or does goes through here, once."""
+        if self.capture is not None:
+            self.capture.write(obs)
+        self.store.apply(obs)
+
+    def _targets(self) -> ResyncTargets:
+        store = self.store
+        dirs = list(dict.fromkeys([self.directory, *store.directories]))
+        wanted = {th.id for th in store.threads.values() if th.active or th.open}
+        if self.current_id:
+            wanted.add(self.current_id)
+        sessions = [(sid, store.threads[sid].directory if sid in store.threads else None) for sid in sorted(wanted)]
+        return ResyncTargets(directories=dirs, sessions=sessions)
+
+    def _mark_changed(self) -> None:
+        self.store.changed = True
+
+    # -- repaint ----------------------------------------------------------------------
+
+    async def _frame(self) -> None:
+        store = self.store
+        if not (store.changed or store.dirty):
+            return
+        dirty = store.dirty
+        store.dirty = set()
+        store.changed = False
+        self._track_unseen(dirty)
+        if self.current_id is not None and self.current_id not in store.threads and self.current_id in dirty:
+            self.current_id = None
+            await self.thread_view.show_thread(None, self._empty_text())
+        if not self._auto_opened and store.threads:
+            await self._auto_open()
+        self.sidebar.rebuild(store, self.current_id, self.unseen)
+        if self.current_id in dirty:
+            view = self.thread_view
+            if view.thread is None and self.current_thread is not None:
+                await view.show_thread(self.current_thread, self._empty_text())
+            else:
+                await view.sync()
+        self._sync_panels()
+        self._sync_status()
+
+    async def _auto_open(self) -> None:
+        """On start, open the newest thread of this directory (if it has one)."""
+        mine = [th for th in self.store.threads.values() if th.directory == self.directory and not th.parent_id]
+        if not mine:
+            return
+        self._auto_opened = True
+        if self.current_id is None and not self.prompt.text:
+            newest = max(mine, key=lambda th: (th.updated, th.id))
+            await self.open_thread(newest.id)
+
+    def _second(self) -> None:
+        self.sidebar.rebuild(self.store, self.current_id, self.unseen)
+        self.thread_view.tick()
+        self._sync_status()
+        if self._armed_at is not None and time.monotonic() - self._armed_at > INTERRUPT_WINDOW:
+            self._disarm()
+
+    def _track_unseen(self, dirty: Iterable[str]) -> None:
+        for sid in dirty:
+            th = self.store.threads.get(sid)
+            if th is None or not th.order:
+                continue
+            latest = th.turns[th.order[-1]]
+            key = (latest.id, latest.state)
+            before = self._last_seen.get(sid)
+            self._last_seen[sid] = key
+            if sid == self.current_id:
+                continue
+            if before is not None and before != key and latest.state in SETTLED and before[1] not in SETTLED:
+                self.unseen.add(sid)
+
+    def _sync_status(self) -> None:
+        stream = self.stream
+        th = self.current_thread
+        directory = th.directory if th is not None and th.directory else self.directory
+        if not self.connect:
+            conn, style = t("status.connected") if self.store.connection == "open" else t("status.offline"), ""
+        elif stream.state == "open":
+            conn, style = t("status.connected"), "green"
+        elif stream.state == "auth_failed":
+            conn, style = t("status.auth_failed"), "red"
+        elif stream.connections == 0 and stream.attempt == 0:
+            conn, style = t("status.connecting"), "yellow"
+        elif stream.connections == 0:
+            conn, style = t("status.offline"), "red"
+        else:
+            conn, style = t("status.reconnecting", attempt=stream.attempt), "yellow"
+        sep = (" │ ", "dim")
+        line = Text.assemble(
+            ("t3tui", "bold"), sep, (self.client.base_url, "dim"), sep, ("● " + conn, style), sep, short_dir(directory)
+        )
+        model = th.model if th is not None else None
+        if model:
+            line.append_text(Text.assemble(sep, (model, "dim")))
+        if self.store.refresh_pending:
+            line.append_text(Text.assemble(sep, (t("status.refresh_pending"), "bold yellow")))
+        self.query_one("#status", Literal).update(line)
+        banner = self.query_one("#banner", Literal)
+        stale = self.store.connection != "open" and (stream.connections > 0 or stream.attempt > 0)
+        if self.connect and stream.state == "auth_failed":
+            banner.show(t("banner.auth", error=stream.last_error or ""))
+            banner.display = True
+        elif self.connect and stale or not self.connect and self.store.connection == "closed" and self.store.threads:
+            wait = stream.next_retry_in
+            text = t("banner.reconnecting", attempt=max(1, stream.attempt))
+            if wait:
+                text += " " + t("banner.retry_in", seconds=f"{wait:.0f}s")
+            if stream.last_error:
+                text += " · " + stream.last_error
+            banner.show(text + " · " + t("banner.stale"))
+            banner.display = True
+        else:
+            banner.display = False
+
+    def _sync_panels(self) -> None:
+        th = self.current_thread
+        perm_panel = self.query_one(PermissionPanel)
+        q_panel = self.query_one(QuestionPanel)
+        perm = next((p for p in (th.permissions.values() if th else ()) if p.id not in self._answered), None)
+        question = next((q for q in (th.questions.values() if th else ()) if q.id not in self._answered), None)
+        if perm is not None:
+            perm_panel.show_request(perm)
+            if not perm_panel.display:
+                perm_panel.display = True
+                perm_panel.focus()
+        elif perm_panel.display:
+            perm_panel.display = False
+            perm_panel.request = None
+            self._refocus_prompt()
+        if question is not None and perm is None:
+            q_panel.show_request(question)
+            if not q_panel.display:
+                q_panel.display = True
+                q_panel.focus_first()
+        elif q_panel.display:
+            q_panel.display = False
+            q_panel.request = None
+            self._refocus_prompt()
+
+    def _refocus_prompt(self) -> None:
+        focused = self.focused
+        if focused is None or not focused.display or any(not n.display for n in focused.ancestors_with_self if isinstance(n, DOMNode) and hasattr(n, "display")):
+            self.prompt.focus()
+
+    # -- threads ----------------------------------------------------------------------
+
+    @property
+    def current_thread(self) -> Thread | None:
+        return self.store.threads.get(self.current_id) if self.current_id else None
+
+    def _draft_key(self, sid: str | None = None) -> str:
+        sid = sid if sid is not None else self.current_id
+        return sid or f"new:{self.directory}"
+
+    def _save_draft(self) -> None:
+        with contextlib.suppress(Exception):
+            self.drafts.set(self._draft_key(), self.prompt.text)
+        self.drafts.save()
+
+    def _empty_text(self) -> str:
+        if self.store.threads:
+            return t("thread.empty_new", directory=short_dir(self.directory))
+        return t("thread.first_run", directory=short_dir(self.directory))
+
+    async def open_thread(self, sid: str | None) -> None:
+        if sid == self.current_id and self.thread_view.thread is not None:
+            return
+        self._save_draft()
+        self.current_id = sid
+        self._auto_opened = True
+        if sid is not None:
+            self.unseen.discard(sid)
+            self._need_messages(sid)
+        self.prompt.load_text(self.drafts.get(self._draft_key()))
+        self.prompt.move_cursor(self.prompt.document.end)
+        await self.thread_view.show_thread(self.current_thread, self._empty_text())
+        self._answered.clear()
+        self.store.changed = True
+        self.refresh_bindings()
+
+    @work(group="messages", exit_on_error=False)
+    async def _need_messages(self, sid: str) -> None:
+        """Load a thread's history the first time it is opened."""
+        th = self.store.threads.get(sid)
+        if th is None or sid in self._loaded:
+            return
+        self._loaded.add(sid)
+        try:
+            data = await self.client.raw_messages(sid, th.directory)
+        except OpencodeError as exc:
+            self._loaded.discard(sid)
+            self.notify(t("toast.load_failed", error=exc.message), severity="error", markup=False)
+            return
+        self.observe({"snapshot": {"kind": "messages", "directory": th.directory, "sessionID": sid, "data": data}})
+
+    @on(OptionList.OptionSelected, "#sidebar")
+    async def _picked(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            await self.open_thread(event.option.id)
+            self.prompt.focus()
+
+    async def action_new_thread(self) -> None:
+        await self.open_thread(None)
+        self.prompt.focus()
+
+    async def action_prev_thread(self) -> None:
+        await self.open_thread(self.sidebar.neighbour(self.current_id, -1))
+
+    async def action_next_thread(self) -> None:
+        await self.open_thread(self.sidebar.neighbour(self.current_id, 1))
+
+    def action_toggle_focus(self) -> None:
+        if self.sidebar.has_focus:
+            self.prompt.focus()
+        else:
+            self.sidebar.focus()
+
+    # -- sending ----------------------------------------------------------------------
+
+    @on(PromptArea.Submitted)
+    def _submitted(self, event: PromptArea.Submitted) -> None:
+        text = event.text
+        if not text.strip():
+            return
+        self.drafts.remember(text)
+        event.area.load_text("")
+        self.drafts.set(self._draft_key(), "")
+        self.drafts.save()
+        self._send(self.current_id, text)
+
+    @work(group="send", exit_on_error=False)
+    async def _send(self, sid: str | None, text: str) -> None:
+        mid = ascending_id("msg")
+        th = self.store.threads.get(sid) if sid else None
+        try:
+            if th is None:
+                session = await self.client.create_session(self.directory)
+                self.observe(
+                    {
+                        "snapshot": {
+                            "kind": "session",
+                            "directory": session.directory or self.directory,
+                            "data": session.model_dump(mode="json", exclude_none=True),
+                        }
+                    }
+                )
+                sid = session.id
+                await self.open_thread(sid)
+                th = self.store.threads[sid]
+            self.observe(
+                {"action": {"kind": "prompt", "sessionID": sid, "messageID": mid, "text": text, "directory": th.directory}}
+            )
+            await self.client.prompt_async(sid, th.directory, text, message_id=mid, model=self.model_for(th))
+        except OpencodeError as exc:
+            if sid:
+                self.observe({"action": {"kind": "prompt", "sessionID": sid, "messageID": mid, "ok": False, "error": exc.message}})
+            self.notify(t("toast.send_failed", error=exc.message), severity="error", markup=False, timeout=10)
+            self._restore(sid, text)
+
+    def _restore(self, sid: str | None, text: str) -> None:
+        """A refused prompt goes back into the input, unless the user typed since."""
+        key = self._draft_key(sid)
+        if sid == self.current_id and not self.prompt.text.strip():
+            self.prompt.load_text(text)
+            self.prompt.move_cursor(self.prompt.document.end)
+        elif not self.drafts.get(key):
+            self.drafts.set(key, text)
+        self.drafts.save()
+
+    def model_for(self, th: Thread) -> tuple[str, str] | None:
+        """The model to send with a prompt: the thread's own choice, if it has one."""
+        return self._models.get(th.id)
+
+    # -- interrupt --------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "interrupt":
+            th = self.current_thread
+            return th is not None and th.active
+        if action in ("prev_thread", "next_thread"):
+            return bool(self.store.threads)
+        return True
+
+    def action_interrupt(self) -> None:
+        th = self.current_thread
+        if th is None or not th.active:
+            return
+        now = time.monotonic()
+        if self._armed_at is not None and now - self._armed_at <= INTERRUPT_WINDOW:
+            self._disarm()
+            self._interrupt(th.id)
+            return
+        self._armed_at = now
+        localize_bindings(self, {"interrupt": "bind.interrupt_again"})
+        self.query_one("#hint", Literal).show(t("hint.esc_again"))
+        self.refresh_bindings()
+
+    def _disarm(self) -> None:
+        self._armed_at = None
+        localize_bindings(self)
+        self.query_one("#hint", Literal).show("")
+        self.refresh_bindings()
+
+    @work(group="interrupt", exit_on_error=False)
+    async def _interrupt(self, sid: str) -> None:
+        th = self.store.threads.get(sid)
+        if th is None:
+            return
+        self.observe({"action": {"kind": "interrupt", "sessionID": sid, "directory": th.directory}})
+        try:
+            await self.client.abort(sid, th.directory)
+        except OpencodeError as exc:
+            self.observe({"action": {"kind": "interrupt", "sessionID": sid, "ok": False, "error": exc.message}})
+            self.notify(t("toast.interrupt_failed", error=exc.message), severity="error", markup=False, timeout=10)
+            return
+        self.observe({"action": {"kind": "interrupt", "sessionID": sid, "ok": True}})
+
+    # -- permissions and questions ----------------------------------------------------
+
+    @on(PermissionPanel.Replied)
+    def _perm_replied(self, event: PermissionPanel.Replied) -> None:
+        self._answered.add(event.request.id)
+        self.store.changed = True
+        self._reply_permission(event.request.id, event.request.sessionID, event.reply, event.message)
+
+    @work(group="reply", exit_on_error=False)
+    async def _reply_permission(self, rid: str, sid: str, reply: str, message: str | None) -> None:
+        th = self.store.threads.get(sid)
+        try:
+            await self.client.reply_permission(rid, th.directory if th else None, reply, message)
+        except OpencodeError as exc:
+            self._answered.discard(rid)
+            self.store.changed = True
+            self.notify(t("toast.reply_failed", error=exc.message), severity="error", markup=False, timeout=10)
+
+    @on(QuestionPanel.Answered)
+    def _q_answered(self, event: QuestionPanel.Answered) -> None:
+        self._answered.add(event.request.id)
+        self.store.changed = True
+        self._reply_question(event.request.id, event.request.sessionID, event.answers)
+
+    @on(QuestionPanel.Rejected)
+    def _q_rejected(self, event: QuestionPanel.Rejected) -> None:
+        self._answered.add(event.request.id)
+        self.store.changed = True
+        self._reply_question(event.request.id, event.request.sessionID, None)
+
+    @work(group="reply", exit_on_error=False)
+    async def _reply_question(self, rid: str, sid: str, answers: list[list[str]] | None) -> None:
+        th = self.store.threads.get(sid)
+        directory = th.directory if th else None
+        try:
+            if answers is None:
+                await self.client.reject_question(rid, directory)
+            else:
+                await self.client.reply_question(rid, directory, answers)
+        except OpencodeError as exc:
+            self._answered.discard(rid)
+            self.store.changed = True
+            self.notify(t("toast.reply_failed", error=exc.message), severity="error", markup=False, timeout=10)
+
+    # -- language and palette ---------------------------------------------------------
+
+    def localize(self) -> None:
+        localize_bindings(self)
+        for node in self.query("*"):
+            if node._bindings.key_to_bindings:
+                localize_bindings(node)
+        self.prompt.placeholder = t("prompt.placeholder")
+        self.refresh_bindings()
+
+    async def set_language(self, lang: str) -> None:
+        t.set_language(lang)
+        self.localize()
+        self.sidebar._signature = ()
+        await self.thread_view.show_thread(self.current_thread, self._empty_text())
+        for panel in (self.query_one(PermissionPanel), self.query_one(QuestionPanel)):
+            request = panel.request
+            panel.request = None
+            if request is not None:
+                panel.show_request(request)  # type: ignore[arg-type]
+        self.store.changed = True
+        self.notify(t("toast.language", name=LANGUAGE_NAMES.get(lang, lang)), markup=False)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield SystemCommand(t("cmd.new_thread"), t("cmd.new_thread_help"), self.action_new_thread)
+        yield SystemCommand(t("cmd.next_thread"), t("cmd.next_thread_help"), self.action_next_thread)
+        yield SystemCommand(t("cmd.prev_thread"), t("cmd.prev_thread_help"), self.action_prev_thread)
+        th = self.current_thread
+        if th is not None and th.active:
+            yield SystemCommand(t("cmd.interrupt"), t("cmd.interrupt_help"), lambda: self._interrupt(th.id))
+        yield SystemCommand(t("cmd.focus_prompt"), t("cmd.focus_prompt_help"), self.prompt.focus)
+        yield SystemCommand(t("cmd.focus_sidebar"), t("cmd.focus_sidebar_help"), self.sidebar.focus)
+        yield SystemCommand(t("cmd.reconnect"), t("cmd.reconnect_help"), self.stream.retry_now)
+        for lang in available():
+            if catalog(lang):
+                name = LANGUAGE_NAMES.get(lang, lang)
+                yield SystemCommand(
+                    t("cmd.language", name=name), t("cmd.language_help", name=name), lambda lang=lang: self.set_language(lang)
+                )
+        yield SystemCommand(t("cmd.theme"), t("cmd.theme_help"), self.action_change_theme)
+        yield SystemCommand(t("cmd.keys"), t("cmd.keys_help"), self.action_show_help_panel)
+        yield SystemCommand(t("cmd.quit"), t("cmd.quit_help"), self.action_quit)

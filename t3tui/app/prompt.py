@@ -1,0 +1,139 @@
+"""The prompt: multi-line input, history, and drafts that survive restarts."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from textual import events
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import TextArea
+
+HISTORY_MAX = 500
+
+
+class Drafts:
+    """Per-thread drafts and the prompt history, in the platformdirs state directory.
+
+    Writes go to a temporary file that replaces the old one, so a crash mid-write
+    never loses the previous drafts.
+    """
+
+    def __init__(self, state_dir: Path | None) -> None:
+        self.path = state_dir / "drafts.json" if state_dir is not None else None
+        self.drafts: dict[str, str] = {}
+        self.prompt_history: list[str] = []
+        self.error: str | None = None
+        if self.path is not None and self.path.is_file():
+            try:
+                data = json.loads(self.path.read_text(encoding="utf-8"))
+                self.drafts = {str(k): str(v) for k, v in (data.get("drafts") or {}).items()}
+                self.prompt_history = [str(h) for h in (data.get("history") or [])][-HISTORY_MAX:]
+            except (OSError, ValueError, AttributeError) as exc:
+                self.error = str(exc)
+
+    def get(self, key: str) -> str:
+        return self.drafts.get(key, "")
+
+    def set(self, key: str, text: str) -> None:
+        if text:
+            self.drafts[key] = text
+        else:
+            self.drafts.pop(key, None)
+
+    def move(self, old: str, new: str) -> None:
+        if old in self.drafts:
+            self.drafts[new] = self.drafts.pop(old)
+
+    def remember(self, text: str) -> None:
+        if text.strip() and (not self.prompt_history or self.prompt_history[-1] != text):
+            self.prompt_history.append(text)
+            del self.prompt_history[:-HISTORY_MAX]
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".drafts-", suffix=".json")
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump({"drafts": self.drafts, "history": self.prompt_history}, fh, ensure_ascii=False)
+            os.replace(tmp, self.path)
+            self.error = None
+        except OSError as exc:
+            self.error = str(exc)
+            with contextlib.suppress(OSError, UnboundLocalError):
+                os.unlink(tmp)
+
+
+class PromptArea(TextArea):
+    """Enter sends; Ctrl+J (or Shift/Alt+Enter where the terminal tells) adds a newline."""
+
+    BINDINGS = [
+        Binding("ctrl+j", "newline", "bind.newline", id="newline"),
+    ]
+
+    @dataclass
+    class Submitted(Message):
+        area: PromptArea
+        text: str
+
+    def __init__(self, history: list[str], **kw: Any) -> None:
+        kw.setdefault("soft_wrap", True)
+        kw.setdefault("show_line_numbers", False)
+        kw.setdefault("tab_behavior", "focus")
+        super().__init__(**kw)
+        self.prompt_history = history
+        self._history_index: int | None = None
+        self._stash = ""
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            self._history_index = None
+            self.post_message(self.Submitted(self, self.text))
+            return
+        if event.key in ("shift+enter", "alt+enter"):
+            event.stop()
+            event.prevent_default()
+            self.action_newline()
+            return
+        await super()._on_key(event)
+
+    def action_newline(self) -> None:
+        start, end = self.selection
+        self._replace_via_keyboard("\n", start, end)
+
+    def action_cursor_up(self, select: bool = False) -> None:
+        if not select and self.cursor_location[0] == 0 and self.prompt_history:
+            if self._history_index is None:
+                self._stash = self.text
+                self._history_index = len(self.prompt_history)
+            if self._history_index > 0:
+                self._history_index -= 1
+                self._load(self.prompt_history[self._history_index])
+            return
+        super().action_cursor_up(select)
+
+    def action_cursor_down(self, select: bool = False) -> None:
+        last_row = self.document.line_count - 1
+        if not select and self._history_index is not None and self.cursor_location[0] >= last_row:
+            self._history_index += 1
+            if self._history_index >= len(self.prompt_history):
+                self._history_index = None
+                self._load(self._stash)
+            else:
+                self._load(self.prompt_history[self._history_index])
+            return
+        super().action_cursor_down(select)
+
+    def _load(self, text: str) -> None:
+        self.load_text(text)
+        self.move_cursor(self.document.end)

@@ -1,0 +1,121 @@
+"""The sidebar: threads grouped by directory, newest first, each with a live badge."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+
+from rich.text import Text
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from t3tui.i18n import t
+from t3tui.safe import duration, one_line
+from t3tui.store import Store, Thread
+
+
+def short_dir(path: str | None) -> str:
+    if not path:
+        return "?"
+    home = os.path.expanduser("~")
+    if home not in ("", "/") and (path == home or path.startswith(home + os.sep)):
+        return "~" + path[len(home) :]
+    return path
+
+
+def badge(th: Thread, now_ms: float, unseen: bool) -> tuple[str, str]:
+    """The badge text and its style."""
+    if th.permissions:
+        return t("badge.permission"), "bold yellow"
+    if th.questions:
+        return t("badge.question"), "bold yellow"
+    if th.status == "retrying" and th.retry is not None:
+        wait = max(0.0, ((th.retry.next or now_ms) - now_ms) / 1000)
+        return t("badge.retrying", attempt=th.retry.attempt, seconds=duration(wait)), "bold magenta"
+    if th.status == "running":
+        running = th.running_turn()
+        since = (running.started_at if running is not None else None) or th.busy_since or now_ms
+        return t("badge.working", elapsed=duration((now_ms - since) / 1000)), "bold cyan"
+    if th.status == "error":
+        return t("badge.error"), "bold red"
+    if unseen:
+        return t("badge.unseen"), "bold green"
+    return "", ""
+
+
+def ordered_threads(threads: Iterable[Thread]) -> list[tuple[str, list[tuple[int, Thread]]]]:
+    """Directory groups (newest activity first), with children nested under parents."""
+    by_dir: dict[str, list[Thread]] = {}
+    for th in threads:
+        by_dir.setdefault(th.directory or "?", []).append(th)
+    groups = []
+    for directory, items in by_dir.items():
+        ids = {th.id for th in items}
+        children: dict[str, list[Thread]] = {}
+        roots = []
+        for th in items:
+            parent = th.parent_id
+            if parent and parent in ids:
+                children.setdefault(parent, []).append(th)
+            else:
+                roots.append(th)
+        out: list[tuple[int, Thread]] = []
+
+        def walk(th: Thread, depth: int) -> None:
+            out.append((depth, th))
+            for child in sorted(children.get(th.id, ()), key=lambda c: (-c.updated, c.id)):
+                walk(child, depth + 1)
+
+        for th in sorted(roots, key=lambda r: (-r.updated, r.id)):
+            walk(th, 0)
+        newest = max((th.updated for th in items), default=0.0)
+        groups.append((newest, directory, out))
+    groups.sort(key=lambda g: (-g[0], g[1]))
+    return [(d, rows) for _, d, rows in groups]
+
+
+class Sidebar(OptionList):
+    """Threads; Enter or a click opens one."""
+
+    def __init__(self, clock: Callable[[], float], **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self.clock = clock
+        self._signature: tuple[tuple[str, str], ...] = ()
+        self.thread_ids: list[str] = []
+
+    def rebuild(self, store: Store, current: str | None, unseen: set[str]) -> None:
+        now = self.clock() * 1000
+        rows: list[tuple[str | None, Text]] = []
+        for directory, items in ordered_threads(store.threads.values()):
+            rows.append((None, Text(short_dir(directory), style="bold dim")))
+            for depth, th in items:
+                label = Text("  " * depth + ("└ " if depth else ""))
+                marker = "▸ " if th.id == current else "  "
+                label.append(marker, style="bold")
+                label.append(one_line(th.title or t("sidebar.untitled"), 40), style="bold" if th.id == current else "")
+                text, style = badge(th, now, th.id in unseen)
+                if text:
+                    label.append("\n" + "  " * (depth + 2) + text, style=style)
+                rows.append((th.id, label))
+        signature = tuple((rid or "", label.plain) for rid, label in rows)
+        if signature == self._signature:
+            return
+        self._signature = signature
+        highlighted = self.highlighted_option.id if self.highlighted_option is not None else current
+        self.clear_options()
+        self.add_options(
+            [Option(label, id=rid, disabled=rid is None) for rid, label in rows]
+            if rows
+            else [Option(Text(t("sidebar.empty"), style="dim"), disabled=True)]
+        )
+        self.thread_ids = [rid for rid, _ in rows if rid is not None]
+        if highlighted is not None and highlighted in self.thread_ids:
+            self.highlighted = self.get_option_index(highlighted)
+
+    def neighbour(self, current: str | None, step: int) -> str | None:
+        ids = self.thread_ids
+        if not ids:
+            return None
+        if current not in ids:
+            return ids[0]
+        return ids[(ids.index(current) + step) % len(ids)]

@@ -1,0 +1,144 @@
+"""A test app with a pinned clock, no blinking cursor and a store built from events."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from eventgen import (
+    DIR,
+    assistant_info,
+    delta,
+    idle,
+    msg_updated,
+    part_updated,
+    permission_asked,
+    prompt_run,
+    question_asked,
+    session_error,
+    session_updated,
+    status,
+    stream,
+    text_part,
+    user_info,
+)
+
+from t3tui.app.app import T3App
+from t3tui.client import OpencodeClient
+from t3tui.store import Store
+
+NOW = 1795245230.0  # 12 s after the prompts of eventgen were sent
+SID = "ses_e030be698ffekR7lV1Ew0yneZ6"
+DEAD_URL = "http://127.0.0.1:9"
+
+
+def clock() -> float:
+    return NOW
+
+
+def make_store(lines: list[dict[str, Any]]) -> Store:
+    store = Store(clock=clock)
+    store.apply_all([stream("open"), *lines])
+    return store
+
+
+def make_app(
+    store: Store | None = None,
+    *,
+    lang: str = "en",
+    state_dir: Path | None = None,
+    url: str = DEAD_URL,
+    connect: bool = False,
+    thread: str | None = SID,
+    **kw: Any,
+) -> T3App:
+    store = store if store is not None else make_store([])
+    client = kw.pop("client", None) or OpencodeClient(url)
+    return T3App(
+        client,
+        directory=DIR,
+        store=store,
+        clock=clock,
+        lang=lang,
+        state_dir=state_dir,
+        connect=connect,
+        cursor_blink=False,
+        initial_thread=thread if store.threads.get(thread or "") else None,
+        **kw,
+    )
+
+
+# -- states ------------------------------------------------------------------------------
+
+
+def streaming() -> Store:
+    user, asst, part, events = prompt_run(SID, "Explain the **settlement** rule", tokens=0, finish=False)
+    chunks = ["The rule has ", "three parts:\n\n", "1. settle on idle\n", "2. interrupt is optimistic\n", "3. late truth"]
+    return make_store(
+        [session_updated(SID, title="Settlement"), *events, *(delta(SID, asst, part, c) for c in chunks)]
+    )
+
+
+def interrupted() -> Store:
+    user, asst, part, events = prompt_run(SID, "Count slowly", tokens=4, finish=False)
+    store = make_store([session_updated(SID, title="Counting"), *events])
+    store.apply({"action": {"kind": "interrupt", "sessionID": SID}})
+    store.apply_all(idle(SID))
+    return store
+
+
+def errored() -> Store:
+    user, asst = "msg_1fcf5d327001fuBvyFDzCRNvhP", "msg_1fcf5d334001JLosyIqFhTibGH"
+    api = {"name": "APIError", "data": {"message": "mock upstream exploded (scripted 400)"}}
+    return make_store(
+        [
+            session_updated(SID, title="Bad request"),
+            msg_updated(user_info(SID, user)),
+            part_updated(text_part(SID, user, "prt_u1", "bad request")),
+            status(SID, "busy"),
+            msg_updated(assistant_info(SID, asst, user)),
+            session_error(SID, "APIError", "mock upstream exploded (scripted 400)"),
+            *idle(SID),
+            msg_updated(assistant_info(SID, asst, user, completed=True, error=api)),
+        ]
+    )
+
+
+def retrying() -> Store:
+    _, _, _, events = prompt_run(SID, "fail for a while", tokens=0, finish=False)
+    return make_store(
+        [
+            session_updated(SID, title="Flaky upstream"),
+            *events,
+            status(SID, "retry", attempt=3, message="mock upstream exploded (scripted 500)", next=(NOW + 7) * 1000),
+        ]
+    )
+
+
+def permission() -> Store:
+    _, _, _, events = prompt_run(SID, "read /etc/hostname", tokens=0, finish=False)
+    return make_store([session_updated(SID, title="Reading"), *events, permission_asked(SID, "per_1")])
+
+
+def question() -> Store:
+    _, _, _, events = prompt_run(SID, "ask me something", tokens=0, finish=False)
+    return make_store([session_updated(SID, title="Colours"), *events, question_asked(SID, "que_1")])
+
+
+def reconnecting() -> Store:
+    _, _, _, events = prompt_run(SID, "long answer", tokens=3, finish=False)
+    return make_store([session_updated(SID, title="Long answer"), *events, stream("closed", "server closed the stream")])
+
+
+def long_thread(turns: int = 300) -> Store:
+    lines: list[dict[str, Any]] = [session_updated(SID, title="A long thread")]
+    for i in range(turns):
+        _, _, _, events = prompt_run(SID, f"question number {i}", tokens=3)
+        lines += events
+    return make_store(lines)
+
+
+def hostile() -> Store:
+    user, asst, part, events = prompt_run(SID, "[bold]not markup[/bold] \x1b[31mred?", tokens=0, finish=False)
+    nasty = "Reply with [/bold] and [link=x]y[/link] and \x1b[2J\x1b[H escape codes.\n"
+    return make_store([session_updated(SID, title="[red]title[/red]"), *events, delta(SID, asst, part, nasty)])
