@@ -318,7 +318,7 @@ class Store:
             "question.replied": self._on_question_done,
             "question.rejected": self._on_question_done,
             "global.disposed": self._on_disposed,
-            "server.instance.disposed": self._on_instance_disposed,
+            "server.instance.disposed": self._on_disposed,
         }
 
     # -- entry points -----------------------------------------------------------------
@@ -812,13 +812,10 @@ class Store:
             th.questions.pop(props.get("requestID") or "", None)
 
     def _on_disposed(self, props: dict[str, Any], directory: str | None) -> None:
-        """A global dispose happened: every pending provider refresh is done."""
+        """A dispose happened (global or of an instance): it carries no action id, so it
+        completes every pending provider refresh (STATE.md, "Provider refresh")."""
         self.disposed_count += 1
         self.refresh_pending.clear()
-        self.changed = True
-
-    def _on_instance_disposed(self, props: dict[str, Any], directory: str | None) -> None:
-        self.disposed_count += 1
         self.changed = True
 
     # -- snapshots --------------------------------------------------------------------
@@ -969,7 +966,10 @@ class Store:
     def _action_refresh(self, action: dict[str, Any]) -> None:
         status = action.get("status")
         if status in ("pending", "deferred"):
-            self.refresh_pending.append(dict(action))
+            key = (action.get("providerID"), action.get("op"))
+            self.refresh_pending = [
+                p for p in self.refresh_pending if (p.get("providerID"), p.get("op")) != key
+            ] + [dict(action)]
         elif status in ("completed", "done"):
             self.refresh_pending.clear()
         self.changed = True

@@ -18,8 +18,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 async def frame(pilot: object, app: T3App) -> None:
+    """One repaint from the store, then let the footer catch up with the bindings."""
     await app._frame()
     await pilot.pause(0.05)  # type: ignore[attr-defined]
+    for _ in range(40):
+        if app.screen.query("FooterKey"):
+            break
+        await pilot.pause(0.05)  # type: ignore[attr-defined]
 
 
 def footer_text(app: T3App) -> str:

@@ -61,6 +61,8 @@ class T3App(App[int]):
         Binding("alt+down", "next_thread", "bind.next_thread", id="next_thread"),
         Binding("ctrl+b", "toggle_focus", "bind.toggle_focus", id="toggle_focus", show=False),
         Binding("escape", "interrupt", "bind.interrupt", id="interrupt"),
+        Binding("ctrl+o", "choose_model", "bind.choose_model", id="choose_model"),
+        Binding("f2", "providers", "bind.providers", id="providers"),
         Binding("ctrl+p", "command_palette", "bind.palette", id="palette", show=False, priority=True),
         Binding("ctrl+q", "quit", "bind.quit", id="quit", priority=True),
     ]
@@ -95,7 +97,13 @@ class T3App(App[int]):
         self._answered: set[str] = set()
         self._loaded: set[str] = set()
         self._models: dict[str, tuple[str, str]] = {}
+        self._next_model: tuple[str, str] | None = None
+        self._disposed_seen = self.store.disposed_count
+        self._disposing = False
+        self._dispose_retry_at = 0.0
+        self._awaiting_dispose: list[dict[str, str]] = []
         self._armed_at: float | None = None
+        self._bindings_key: tuple[bool, bool] | None = None
         self._auto_opened = initial_thread is not None
         self.drafts = Drafts(state_dir)
         self.stream = EventStream(
@@ -119,16 +127,21 @@ class T3App(App[int]):
         yield Footer()
 
     @property
+    def main(self) -> Screen[Any]:
+        """The screen with the thread view (other screens may be pushed over it)."""
+        return self.screen_stack[0]
+
+    @property
     def sidebar(self) -> Sidebar:
-        return self.query_one(Sidebar)
+        return self.main.query_one(Sidebar)
 
     @property
     def thread_view(self) -> ThreadView:
-        return self.query_one(ThreadView)
+        return self.main.query_one(ThreadView)
 
     @property
     def prompt(self) -> PromptArea:
-        return self.query_one(PromptArea)
+        return self.main.query_one(PromptArea)
 
     async def on_mount(self) -> None:
         self.localize()
@@ -136,9 +149,9 @@ class T3App(App[int]):
         prompt.cursor_blink = self.cursor_blink
         prompt.load_text(self.drafts.get(self._draft_key()))
         prompt.focus()
-        self.query_one("#permission").display = False
-        self.query_one("#question").display = False
-        self.query_one("#banner").display = False
+        self.main.query_one("#permission").display = False
+        self.main.query_one("#question").display = False
+        self.main.query_one("#banner").display = False
         await self.thread_view.show_thread(self.current_thread, self._empty_text())
         self.set_interval(FRAME, self._frame)
         self.set_interval(1.0, self._second)
@@ -175,7 +188,7 @@ class T3App(App[int]):
 
     async def _frame(self) -> None:
         store = self.store
-        if not (store.changed or store.dirty):
+        if not (store.changed or store.dirty) or not self._main_ready():
             return
         dirty = store.dirty
         store.dirty = set()
@@ -194,7 +207,9 @@ class T3App(App[int]):
             else:
                 await view.sync()
         self._sync_panels()
+        self._sync_bindings()
         self._sync_status()
+        self._refresh_providers_if_due()
 
     async def _auto_open(self) -> None:
         """On start, open the newest thread of this directory (if it has one)."""
@@ -206,7 +221,13 @@ class T3App(App[int]):
             newest = max(mine, key=lambda th: (th.updated, th.id))
             await self.open_thread(newest.id)
 
+    def _main_ready(self) -> bool:
+        """The main screen's widgets exist (not during start-up or shutdown)."""
+        return bool(self.screen_stack) and bool(self.screen_stack[0].query(Sidebar))
+
     def _second(self) -> None:
+        if not self._main_ready():
+            return
         self.sidebar.rebuild(self.store, self.current_id, self.unseen)
         self.thread_view.tick()
         self._sync_status()
@@ -247,13 +268,13 @@ class T3App(App[int]):
         line = Text.assemble(
             ("t3tui", "bold"), sep, (self.client.base_url, "dim"), sep, ("● " + conn, style), sep, short_dir(directory)
         )
-        model = th.model if th is not None else None
+        model = self.chosen_model() or (th.model if th is not None else None)
         if model:
             line.append_text(Text.assemble(sep, (model, "dim")))
         if self.store.refresh_pending:
             line.append_text(Text.assemble(sep, (t("status.refresh_pending"), "bold yellow")))
-        self.query_one("#status", Literal).update(line)
-        banner = self.query_one("#banner", Literal)
+        self.main.query_one("#status", Literal).update(line)
+        banner = self.main.query_one("#banner", Literal)
         stale = self.store.connection != "open" and (stream.connections > 0 or stream.attempt > 0)
         if self.connect and stream.state == "auth_failed":
             banner.show(t("banner.auth", error=stream.last_error or ""))
@@ -272,8 +293,8 @@ class T3App(App[int]):
 
     def _sync_panels(self) -> None:
         th = self.current_thread
-        perm_panel = self.query_one(PermissionPanel)
-        q_panel = self.query_one(QuestionPanel)
+        perm_panel = self.main.query_one(PermissionPanel)
+        q_panel = self.main.query_one(QuestionPanel)
         perm = next((p for p in (th.permissions.values() if th else ()) if p.id not in self._answered), None)
         question = next((q for q in (th.questions.values() if th else ()) if q.id not in self._answered), None)
         if perm is not None:
@@ -294,6 +315,14 @@ class T3App(App[int]):
             q_panel.display = False
             q_panel.request = None
             self._refocus_prompt()
+
+    def _sync_bindings(self) -> None:
+        """The footer's keys depend on state (Interrupt only while the thread runs): refresh on change."""
+        th = self.current_thread
+        key = (th is not None and th.active, bool(self.store.threads))
+        if key != self._bindings_key:
+            self._bindings_key = key
+            self.refresh_bindings()
 
     def _refocus_prompt(self) -> None:
         focused = self.focused
@@ -427,7 +456,154 @@ class T3App(App[int]):
 
     def model_for(self, th: Thread) -> tuple[str, str] | None:
         """The model to send with a prompt: the thread's own choice, if it has one."""
+        if th.id not in self._models and self._next_model is not None and not th.order:
+            self._models[th.id] = self._next_model
         return self._models.get(th.id)
+
+    def chosen_model(self) -> str | None:
+        chosen = self._models.get(self.current_id or "") if self.current_id else self._next_model
+        return f"{chosen[0]}/{chosen[1]}" if chosen else None
+
+    def action_choose_model(self) -> None:
+        from t3tui.app.providers import ModelScreen
+
+        th = self.current_thread
+        current = self.chosen_model() or (th.model if th is not None else None)
+
+        def chosen(choice: tuple[str, str] | None) -> None:
+            if choice is None:
+                return
+            if self.current_id:
+                self._models[self.current_id] = choice
+            else:
+                self._next_model = choice
+            self.store.changed = True
+            self.notify(t("toast.model", model=f"{choice[0]}/{choice[1]}"), markup=False)
+
+        if self.store.providers is None:
+            self._load_providers_then(lambda: self.push_screen(ModelScreen(self.store.providers, current), chosen))
+        else:
+            self.push_screen(ModelScreen(self.store.providers, current), chosen)
+
+    @work(group="providers", exit_on_error=False)
+    async def _load_providers_then(self, then: Callable[[], object]) -> None:
+        try:
+            await self.refetch_providers()
+        except OpencodeError as exc:
+            self.notify(t("toast.providers_failed", error=exc.message), severity="error", markup=False)
+            return
+        then()
+
+    def action_providers(self) -> None:
+        from t3tui.app.providers import ProvidersScreen
+
+        if not isinstance(self.screen, ProvidersScreen):
+            self.push_screen(ProvidersScreen())
+
+    # -- providers: connect, disconnect, deferred refresh -----------------------------
+
+    async def refetch_providers(self) -> None:
+        data = await self.client.raw_providers(self.directory)
+        self.observe({"snapshot": {"kind": "providers", "directory": None, "data": data}})
+        from t3tui.app.providers import ProvidersScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, ProvidersScreen):
+                screen.refresh_rows()
+
+    @work(group="auth", exit_on_error=False)
+    async def connect_api_key(self, provider_id: str, name: str, key: str) -> None:
+        try:
+            await self.client.set_api_key(provider_id, key)
+        except (OpencodeError, ValueError) as exc:
+            message = exc.message if isinstance(exc, OpencodeError) else str(exc)
+            self.notify(t("toast.connect_failed", provider=name, error=message), severity="error", markup=False, timeout=10)
+            return
+        finally:
+            del key
+        await self.provider_changed(provider_id, name, "connect")
+
+    @work(group="auth", exit_on_error=False)
+    async def disconnect_provider(self, provider_id: str, name: str) -> None:
+        try:
+            await self.client.remove_auth(provider_id)
+        except OpencodeError as exc:
+            self.notify(
+                t("toast.disconnect_failed", provider=name, error=exc.message), severity="error", markup=False, timeout=10
+            )
+            return
+        await self.provider_changed(provider_id, name, "disconnect")
+
+    async def provider_changed(self, provider_id: str, name: str, op: str) -> None:
+        """An auth change reaches the model only after a dispose, and on opencode a
+        dispose aborts every running turn: so never dispose while a run is active."""
+        item = {"providerID": provider_id, "provider": name, "op": op}
+        with contextlib.suppress(OpencodeError):
+            await self.refetch_providers()
+        if self.store.any_active():
+            self.observe({"action": {"kind": "refresh", "status": "pending", **item}})
+            self._toast_refresh(item, deferred=True)
+            return
+        await self._dispose([item])
+
+    def _refresh_providers_if_due(self) -> None:
+        store = self.store
+        if store.disposed_count != self._disposed_seen:
+            self._disposed_seen = store.disposed_count
+            done, self._awaiting_dispose = self._awaiting_dispose, []
+            for item in done:
+                self._toast_refresh(item, deferred=False)
+            self._after_dispose()
+        if (
+            store.refresh_pending
+            and not self._disposing
+            and time.monotonic() >= self._dispose_retry_at
+            and all(p.get("status") == "pending" for p in store.refresh_pending)
+            and not store.any_active()
+        ):
+            items = [{k: str(p.get(k, "")) for k in ("providerID", "provider", "op")} for p in store.refresh_pending]
+            self._disposing = True
+            self._run_dispose(items)
+
+    @work(group="dispose", exit_on_error=False)
+    async def _run_dispose(self, items: list[dict[str, str]]) -> None:
+        try:
+            await self._dispose(items)
+        finally:
+            self._disposing = False
+
+    async def _dispose(self, items: list[dict[str, str]]) -> None:
+        try:
+            result = await self.client.global_dispose()
+        except (OpencodeError, ValueError) as exc:
+            message = exc.message if isinstance(exc, OpencodeError) else str(exc)
+            self._dispose_retry_at = time.monotonic() + 10
+            for item in items:
+                self.observe({"action": {"kind": "refresh", "status": "pending", **item}})
+            self.notify(t("toast.refresh_failed", error=message), severity="error", markup=False, timeout=10)
+            return
+        if result.deferred:
+            for item in items:
+                self.observe({"action": {"kind": "refresh", "status": "deferred", "result": result.model_dump(), **item}})
+                self._toast_refresh(item, deferred=True)
+            self._awaiting_dispose.extend(items)
+            return
+        self.observe({"action": {"kind": "refresh", "status": "completed", "result": result.model_dump()}})
+        for item in items:
+            self._toast_refresh(item, deferred=False)
+
+    def _toast_refresh(self, item: dict[str, str], deferred: bool) -> None:
+        op = "connected" if item.get("op") == "connect" else "disconnected"
+        key = f"toast.provider_{op}_deferred" if deferred else f"toast.provider_{op}"
+        self.notify(t(key, provider=item.get("provider") or item.get("providerID") or "?"), markup=False, timeout=8)
+
+    @work(group="after-dispose", exclusive=True, exit_on_error=False)
+    async def _after_dispose(self) -> None:
+        """A dispose happened: refetch providers and resync every directory."""
+        with contextlib.suppress(OpencodeError):
+            await self.refetch_providers()
+        with contextlib.suppress(OpencodeError):
+            await self.stream.resync()
 
     # -- interrupt --------------------------------------------------------------------
 
@@ -450,13 +626,13 @@ class T3App(App[int]):
             return
         self._armed_at = now
         localize_bindings(self, {"interrupt": "bind.interrupt_again"})
-        self.query_one("#hint", Literal).show(t("hint.esc_again"))
+        self.main.query_one("#hint", Literal).show(t("hint.esc_again"))
         self.refresh_bindings()
 
     def _disarm(self) -> None:
         self._armed_at = None
         localize_bindings(self)
-        self.query_one("#hint", Literal).show("")
+        self.main.query_one("#hint", Literal).show("")
         self.refresh_bindings()
 
     @work(group="interrupt", exit_on_error=False)
@@ -519,11 +695,15 @@ class T3App(App[int]):
 
     # -- language and palette ---------------------------------------------------------
 
-    def localize(self) -> None:
-        localize_bindings(self)
-        for node in self.query("*"):
+    def localize_node(self, root: DOMNode) -> None:
+        localize_bindings(root)
+        for node in root.query("*"):
             if node._bindings.key_to_bindings:
                 localize_bindings(node)
+
+    def localize(self) -> None:
+        self.localize_node(self)
+        self.localize_node(self.screen)
         self.prompt.placeholder = t("prompt.placeholder")
         self.refresh_bindings()
 
@@ -532,7 +712,7 @@ class T3App(App[int]):
         self.localize()
         self.sidebar._signature = ()
         await self.thread_view.show_thread(self.current_thread, self._empty_text())
-        for panel in (self.query_one(PermissionPanel), self.query_one(QuestionPanel)):
+        for panel in (self.main.query_one(PermissionPanel), self.main.query_one(QuestionPanel)):
             request = panel.request
             panel.request = None
             if request is not None:
@@ -550,6 +730,8 @@ class T3App(App[int]):
         yield SystemCommand(t("cmd.focus_prompt"), t("cmd.focus_prompt_help"), self.prompt.focus)
         yield SystemCommand(t("cmd.focus_sidebar"), t("cmd.focus_sidebar_help"), self.sidebar.focus)
         yield SystemCommand(t("cmd.reconnect"), t("cmd.reconnect_help"), self.stream.retry_now)
+        yield SystemCommand(t("cmd.providers"), t("cmd.providers_help"), self.action_providers)
+        yield SystemCommand(t("cmd.choose_model"), t("cmd.choose_model_help"), self.action_choose_model)
         for lang in available():
             if catalog(lang):
                 name = LANGUAGE_NAMES.get(lang, lang)

@@ -184,6 +184,8 @@ class TurnView(Vertical):
         await self.sync()
 
     async def sync(self) -> None:
+        if not self.children:  # not composed yet: on_mount syncs
+            return
         turn = self.turn
         self.query_one(".prompt", Literal).show(turn.prompt or " ")
         parts_box = self.query_one(".parts", Vertical)
@@ -202,6 +204,8 @@ class TurnView(Vertical):
         self.refresh_state()
 
     def refresh_state(self) -> None:
+        if not self.children:  # mounting: a timer can get here before compose
+            return
         turn = self.turn
         now = self.clock() * 1000
         state = turn.state

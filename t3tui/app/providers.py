@@ -1,0 +1,405 @@
+"""Providers: list, connect (API key or OAuth), disconnect; and the model picker.
+
+An API key typed here goes to ``PUT /auth/{id}`` and nowhere else: the input is masked,
+the key is never logged, never put in an observation and never written to disk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Footer, Input, OptionList
+from textual.widgets.option_list import Option
+
+from t3tui.app.turns import Literal
+from t3tui.client import OpencodeError
+from t3tui.i18n import t
+from t3tui.models import Provider, ProviderAuthMethod, ProviderList
+from t3tui.safe import clean, one_line
+
+
+@dataclass
+class ProviderRow:
+    provider: Provider
+    connected: bool
+    methods: list[ProviderAuthMethod]
+
+    @property
+    def id(self) -> str:
+        return self.provider.id
+
+    @property
+    def name(self) -> str:
+        return self.provider.display_name
+
+
+def provider_rows(providers: ProviderList | None, methods: dict[str, list[ProviderAuthMethod]]) -> list[ProviderRow]:
+    if providers is None:
+        return []
+    connected = set(providers.connected)
+    rows = [ProviderRow(p, p.id in connected, methods.get(p.id, [])) for p in providers.all]
+    rows.sort(key=lambda r: (not r.connected, r.name.lower()))
+    return rows
+
+
+def row_label(row: ProviderRow) -> Text:
+    label = Text()
+    label.append("● " if row.connected else "○ ", style="bold green" if row.connected else "dim")
+    label.append(one_line(row.name, 40), style="bold" if row.connected else "")
+    label.append(f"  {clean(row.id)}", style="dim")
+    label.append("  " + t("providers.models", count=len(row.provider.models)), style="dim")
+    if row.methods:
+        kinds = ", ".join(clean(m.label or m.type) for m in row.methods)
+        label.append("  " + t("providers.methods", methods=one_line(kinds, 60)), style="dim")
+    elif not row.connected:
+        label.append("  " + t("providers.api_key_only"), style="dim")
+    return label
+
+
+class ProvidersScreen(Screen[None]):
+    """Every provider of ``GET /provider``: connected or not, models, auth methods."""
+
+    BINDINGS = [
+        Binding("escape", "close", "bind.close", id="close"),
+        Binding("enter", "connect", "bind.connect", id="connect"),
+        Binding("ctrl+d", "disconnect", "bind.disconnect", id="disconnect", priority=True),
+        Binding("ctrl+r", "reload", "bind.reload", id="reload", priority=True),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="providers")
+        self.rows: list[ProviderRow] = []
+        self.methods: dict[str, list[ProviderAuthMethod]] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Literal(t("providers.title"), id="providers-title")
+        yield Input(placeholder=t("providers.filter"), id="providers-filter")
+        yield OptionList(id="providers-list")
+        yield Literal("", id="providers-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.app.localize_node(self)  # type: ignore[attr-defined]
+        self.query_one("#providers-filter", Input).focus()
+        self.action_reload()
+
+    @work(exclusive=True, group="providers", exit_on_error=False)
+    async def action_reload(self) -> None:
+        status = self.query_one("#providers-status", Literal)
+        status.show(t("providers.loading"))
+        app: Any = self.app
+        try:
+            self.methods = await app.client.provider_auth_methods()
+            await app.refetch_providers()
+        except OpencodeError as exc:
+            status.show(t("providers.load_failed", error=exc.message))
+            return
+        status.show("")
+        self.refresh_rows()
+
+    def refresh_rows(self) -> None:
+        app: Any = self.app
+        self.rows = provider_rows(app.store.providers, self.methods)
+        self._fill()
+
+    @on(Input.Changed, "#providers-filter")
+    def _filter(self) -> None:
+        self._fill()
+
+    def _fill(self) -> None:
+        needle = self.query_one("#providers-filter", Input).value.strip().lower()
+        shown = [r for r in self.rows if not needle or needle in r.name.lower() or needle in r.id.lower()]
+        olist = self.query_one("#providers-list", OptionList)
+        current = olist.highlighted_option.id if olist.highlighted_option is not None else None
+        olist.clear_options()
+        olist.add_options([Option(row_label(r), id=r.id) for r in shown])
+        if shown:
+            ids = [r.id for r in shown]
+            olist.highlighted = ids.index(current) if current in ids else 0
+        connected = sum(1 for r in self.rows if r.connected)
+        self.query_one("#providers-status", Literal).show(
+            t("providers.count", shown=len(shown), total=len(self.rows), connected=connected)
+        )
+
+    def on_key(self, event: Any) -> None:
+        """Arrow keys move in the list while the filter keeps the focus."""
+        olist = self.query_one("#providers-list", OptionList)
+        moves = {
+            "down": olist.action_cursor_down,
+            "up": olist.action_cursor_up,
+            "pagedown": olist.action_page_down,
+            "pageup": olist.action_page_up,
+        }
+        if event.key in moves and self.query_one("#providers-filter").has_focus:
+            moves[event.key]()
+            event.stop()
+        elif event.key == "enter" and self.query_one("#providers-filter").has_focus:
+            event.stop()
+            self.action_connect()
+
+    @on(OptionList.OptionSelected, "#providers-list")
+    def _selected(self) -> None:
+        self.action_connect()
+
+    def selected(self) -> ProviderRow | None:
+        olist = self.query_one("#providers-list", OptionList)
+        option = olist.highlighted_option
+        if option is None:
+            return None
+        return next((r for r in self.rows if r.id == option.id), None)
+
+    def action_close(self) -> None:
+        self.app.pop_screen()
+
+    def action_connect(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        methods = row.methods or [ProviderAuthMethod(type="api", label=t("providers.api_key"))]
+        if len(methods) == 1:
+            self._start(row, 0, methods[0])
+        else:
+            self.app.push_screen(MethodScreen(row, methods), lambda i: None if i is None else self._start(row, i, methods[i]))
+
+    def _start(self, row: ProviderRow, index: int, method: ProviderAuthMethod) -> None:
+        app: Any = self.app
+        if method.type == "oauth":
+            self.app.push_screen(OAuthScreen(row, index))
+        else:
+            self.app.push_screen(ApiKeyScreen(row), lambda key: key and app.connect_api_key(row.id, row.name, key))
+
+    def action_disconnect(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        app: Any = self.app
+        question = t("providers.confirm_disconnect", provider=row.name)
+        self.app.push_screen(
+            ConfirmScreen(question), lambda yes: yes and app.disconnect_provider(row.id, row.name)
+        )
+
+
+class MethodScreen(ModalScreen[int | None]):
+    BINDINGS = [Binding("escape", "cancel", "bind.cancel", id="cancel")]
+
+    def __init__(self, row: ProviderRow, methods: list[ProviderAuthMethod]) -> None:
+        super().__init__(classes="dialog-screen")
+        self.row = row
+        self.methods = methods
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Literal(t("providers.choose_method", provider=self.row.name), classes="dialog-title")
+            yield OptionList(*[Option(Text(clean(m.label or m.type)), id=str(i)) for i, m in enumerate(self.methods)])
+
+    def on_mount(self) -> None:
+        self.app.localize_node(self)  # type: ignore[attr-defined]
+        self.query_one(OptionList).focus()
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(int(event.option.id or 0))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ApiKeyScreen(ModalScreen[str | None]):
+    """A masked input for an API key."""
+
+    BINDINGS = [Binding("escape", "cancel", "bind.cancel", id="cancel")]
+
+    def __init__(self, row: ProviderRow) -> None:
+        super().__init__(classes="dialog-screen")
+        self.row = row
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Literal(t("providers.api_key_title", provider=self.row.name), classes="dialog-title")
+            yield Input(password=True, placeholder=t("providers.api_key_placeholder"), id="api-key")
+            yield Literal(t("providers.api_key_hint"), classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.app.localize_node(self)  # type: ignore[attr-defined]
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    def _submit(self, event: Input.Submitted) -> None:
+        key = event.value.strip()
+        if key:
+            event.input.value = ""
+            self.dismiss(key)
+
+    def action_cancel(self) -> None:
+        self.query_one(Input).value = ""
+        self.dismiss(None)
+
+
+class OAuthScreen(ModalScreen[None]):
+    """Show the authorization URL; take a pasted code where the method asks for one."""
+
+    BINDINGS = [Binding("escape", "cancel", "bind.cancel", id="cancel")]
+
+    def __init__(self, row: ProviderRow, method: int) -> None:
+        super().__init__(classes="dialog-screen")
+        self.row = row
+        self.method = method
+        self.mode: str | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Literal(t("providers.oauth_title", provider=self.row.name), classes="dialog-title")
+            yield Literal(t("providers.oauth_starting"), id="oauth-body")
+            yield Input(placeholder=t("providers.oauth_code_placeholder"), id="oauth-code", password=True)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(t("providers.oauth_done"), id="oauth-done")
+
+    def on_mount(self) -> None:
+        self.app.localize_node(self)  # type: ignore[attr-defined]
+        self.query_one("#oauth-code").display = False
+        self.query_one("#oauth-done").display = False
+        self._authorize()
+
+    @work(exit_on_error=False)
+    async def _authorize(self) -> None:
+        app: Any = self.app
+        body = self.query_one("#oauth-body", Literal)
+        try:
+            data = await app.client.oauth_authorize(self.row.id, self.method)
+        except OpencodeError as exc:
+            body.show(t("providers.oauth_failed", error=exc.message))
+            return
+        url = str((data or {}).get("url") or "")
+        instructions = str((data or {}).get("instructions") or "")
+        self.mode = str((data or {}).get("method") or "auto")
+        body.show("\n".join(x for x in (t("providers.oauth_open", url=url), instructions) if x))
+        if self.mode == "code":
+            code = self.query_one("#oauth-code", Input)
+            code.display = True
+            code.focus()
+        else:
+            self.query_one("#oauth-done").display = True
+            self.query_one("#oauth-done").focus()
+
+    @on(Input.Submitted, "#oauth-code")
+    def _code(self, event: Input.Submitted) -> None:
+        code = event.value.strip()
+        event.input.value = ""
+        if code:
+            self._finish(code)
+
+    @on(Button.Pressed, "#oauth-done")
+    def _done(self) -> None:
+        self._finish(None)
+
+    @work(exit_on_error=False)
+    async def _finish(self, code: str | None) -> None:
+        app: Any = self.app
+        body = self.query_one("#oauth-body", Literal)
+        body.show(t("providers.oauth_waiting"))
+        try:
+            await app.client.oauth_callback(self.row.id, self.method, code)
+        except OpencodeError as exc:
+            body.show(t("providers.oauth_failed", error=exc.message))
+            return
+        self.dismiss(None)
+        await app.provider_changed(self.row.id, self.row.name, "connect")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    BINDINGS = [
+        Binding("y", "answer(True)", "bind.yes", id="yes"),
+        Binding("n,escape", "answer(False)", "bind.no", id="no"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__(classes="dialog-screen")
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Literal(self.question, classes="dialog-title")
+            yield Literal(t("dialog.yes_no"), classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.app.localize_node(self)  # type: ignore[attr-defined]
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class ModelScreen(ModalScreen[tuple[str, str] | None]):
+    """Pick a model from the connected providers."""
+
+    BINDINGS = [Binding("escape", "cancel", "bind.cancel", id="cancel")]
+
+    def __init__(self, providers: ProviderList | None, current: str | None) -> None:
+        super().__init__(classes="dialog-screen")
+        self.choices: list[tuple[str, str, str]] = []
+        if providers is not None:
+            connected = set(providers.connected)
+            for p in sorted(providers.all, key=lambda p: p.display_name.lower()):
+                if p.id not in connected:
+                    continue
+                for mid, model in sorted(p.models.items()):
+                    self.choices.append((p.id, mid, f"{p.display_name} / {model.name or mid}"))
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Literal(t("models.title"), classes="dialog-title")
+            yield Input(placeholder=t("models.filter"), id="model-filter")
+            yield OptionList(id="model-list")
+            yield Literal("", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.app.localize_node(self)  # type: ignore[attr-defined]
+        self._fill()
+        self.query_one(Input).focus()
+
+    @on(Input.Changed)
+    def _fill(self) -> None:
+        needle = self.query_one(Input).value.strip().lower()
+        olist = self.query_one(OptionList)
+        olist.clear_options()
+        shown = [c for c in self.choices if not needle or needle in c[2].lower() or needle in f"{c[0]}/{c[1]}"]
+        for pid, mid, label in shown:
+            mark = "● " if f"{pid}/{mid}" == self.current else "  "
+            olist.add_option(Option(Text(mark + clean(label)) + Text(f"  {pid}/{mid}", style="dim"), id=f"{pid}/{mid}"))
+        if shown:
+            olist.highlighted = 0
+        hint = t("models.none") if not self.choices else t("models.hint", count=len(shown))
+        self.query_one(".dialog-hint", Literal).show(hint)
+
+    def on_key(self, event: Any) -> None:
+        olist = self.query_one(OptionList)
+        if self.query_one(Input).has_focus and event.key in ("down", "up"):
+            (olist.action_cursor_down if event.key == "down" else olist.action_cursor_up)()
+            event.stop()
+        elif self.query_one(Input).has_focus and event.key == "enter":
+            event.stop()
+            option = olist.highlighted_option
+            if option is not None and option.id:
+                self._choose(option.id)
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self._choose(event.option.id)
+
+    def _choose(self, key: str) -> None:
+        pid, _, mid = key.partition("/")
+        self.dismiss((pid, mid))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
