@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--directory", help="project directory (default: the current directory)")
     parser.add_argument("--lang", help="interface language (en, zh)")
     parser.add_argument("--debug", action="store_true", help="log more")
+    parser.add_argument("--config-path", action="store_true", help="print where the config file is, and exit")
     sub = parser.add_subparsers(dest="command")
 
     cap = sub.add_parser("capture", help="record a server's event stream into an event log")
@@ -90,6 +91,14 @@ def main(argv: list[str] | None = None) -> int:
     func = getattr(args, "func", None)
     if func is not None:
         return int(func(args))
+    if args.config_path:
+        from t3tui.config import EXAMPLE, config_path
+
+        path = config_path()
+        print(path)
+        if not path.exists():
+            print(f"(not created yet; an example:)\n{EXAMPLE}", file=sys.stderr)
+        return 0
     from t3tui.app.main import run_app
 
     return run_app(args)

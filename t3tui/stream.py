@@ -78,6 +78,7 @@ class EventStream:
         self.attempt = 0
         self.connections = 0
         self.next_retry_in: float | None = None
+        self.next_retry_at: float | None = None
         self.last_error: str | None = None
         self._wake = asyncio.Event()
         self._stopping = False
@@ -97,6 +98,12 @@ class EventStream:
         """Skip the backoff wait (or leave ``auth_failed``) and connect again."""
         self.attempt = 0
         self._wake.set()
+
+    def retry_in(self) -> float | None:
+        """Seconds until the next connection attempt, while waiting for one."""
+        if self.next_retry_at is None:
+            return None
+        return max(0.0, self.next_retry_at - asyncio.get_event_loop().time())
 
     def _set_state(self, state: StreamState) -> None:
         self.state = state
@@ -128,8 +135,8 @@ class EventStream:
                 self._set_state("auth_failed")
                 await self._wake.wait()
                 continue
-            except StreamTimeout:
-                reason = f"no event for {self.watchdog:g}s"
+            except StreamTimeout as exc:
+                reason = str(exc) or f"no event for {self.watchdog:g}s"
             except OpencodeError as exc:
                 reason = exc.message
             except (httpx.HTTPError, SSEError) as exc:
@@ -151,10 +158,12 @@ class EventStream:
             delay = min(self.backoff_max, self.backoff_initial * 2 ** (self.attempt - 1))
             delay *= 0.8 + 0.4 * random.random()
             self.next_retry_in = delay
+            self.next_retry_at = loop.time() + delay
             self._set_state("reconnecting")
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)
             self.next_retry_in = None
+            self.next_retry_at = None
         self._set_state("stopped")
 
     _open = False
@@ -169,7 +178,18 @@ class EventStream:
         self._was_healthy = False
         http = self.client.http
         timeout = httpx.Timeout(10.0, read=None)
-        async with aconnect_sse(http, "GET", "/global/event", timeout=timeout) as source:
+        # read=None lets a quiet stream live (the watchdog below judges it), but it would
+        # also let the wait for the response headers hang forever: opencode accepts
+        # connections for a moment while starting up and never answers them.
+        answer_within = min(self.watchdog, 10.0)
+        async with contextlib.AsyncExitStack() as stack:
+            try:
+                source = await asyncio.wait_for(
+                    stack.enter_async_context(aconnect_sse(http, "GET", "/global/event", timeout=timeout)),
+                    answer_within,
+                )
+            except asyncio.TimeoutError as exc:
+                raise StreamTimeout(f"the server did not answer within {answer_within:g}s") from exc
             resp = source.response
             if resp.status_code == 401:
                 raise AuthError("the server refused the password (HTTP 401)", 401)

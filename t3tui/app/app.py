@@ -8,6 +8,7 @@ repaints what changed; user actions go to the client and, as actions, to the sto
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -34,6 +35,19 @@ from t3tui.store import SETTLED, Store, Thread
 from t3tui.stream import EventStream, ResyncTargets
 
 FRAME = 1 / 30
+TESTED_VERSION = "1.18.33"
+MIN_VERSION = (1, 18)
+
+
+def version_tuple(version: str | None) -> tuple[int, ...]:
+    """``"1.18.33"`` -> ``(1, 18, 33)``; ``()`` when it is not a version at all."""
+    numbers = []
+    for piece in (version or "").split(".")[:3]:
+        digits = re.match(r"\d+", piece)
+        if digits is None:
+            break
+        numbers.append(int(digits.group(0)))
+    return tuple(numbers)
 INTERRUPT_WINDOW = 2.0
 LANGUAGE_NAMES = {"en": "English", "zh": "简体中文"}
 
@@ -81,6 +95,10 @@ class T3App(App[int]):
         watchdog: float = 25.0,
         cursor_blink: bool = True,
         initial_thread: str | None = None,
+        notices: list[str] | None = None,
+        keymap: dict[str, str] | None = None,
+        theme: str | None = None,
+        server_log: Path | None = None,
     ) -> None:
         t.set_language(lang)
         super().__init__()
@@ -110,6 +128,12 @@ class T3App(App[int]):
             client, self.observe, self._targets, watchdog=watchdog, on_state=lambda _s: self._mark_changed()
         )
         self.stream_task: Any = None
+        self.notices = list(notices or [])
+        self.server_log = server_log
+        self._theme_name = theme
+        self._version_checked = False
+        if keymap:
+            self.set_keymap(keymap)
 
     # -- layout -----------------------------------------------------------------------
 
@@ -157,6 +181,13 @@ class T3App(App[int]):
         self.set_interval(1.0, self._second)
         if self.connect:
             self.stream_task = self.run_worker(self.stream.run(), name="stream", group="stream", exit_on_error=False)
+        if self._theme_name:
+            if self._theme_name in self.available_themes:
+                self.theme = self._theme_name
+            else:
+                self.notices.append(t("toast.bad_theme", theme=self._theme_name))
+        for notice in self.notices:
+            self.notify(notice, severity="warning", markup=False, timeout=15)
         self._mark_changed()
         await self._frame()
 
@@ -209,6 +240,7 @@ class T3App(App[int]):
         self._sync_panels()
         self._sync_bindings()
         self._sync_status()
+        self._sync_screens()
         self._refresh_providers_if_due()
 
     async def _auto_open(self) -> None:
@@ -231,6 +263,7 @@ class T3App(App[int]):
         self.sidebar.rebuild(self.store, self.current_id, self.unseen)
         self.thread_view.tick()
         self._sync_status()
+        self._sync_screens()
         if self._armed_at is not None and time.monotonic() - self._armed_at > INTERRUPT_WINDOW:
             self._disarm()
 
@@ -280,16 +313,75 @@ class T3App(App[int]):
             banner.show(t("banner.auth", error=stream.last_error or ""))
             banner.display = True
         elif self.connect and stale or not self.connect and self.store.connection == "closed" and self.store.threads:
-            wait = stream.next_retry_in
+            wait = stream.retry_in()
             text = t("banner.reconnecting", attempt=max(1, stream.attempt))
             if wait:
                 text += " " + t("banner.retry_in", seconds=f"{wait:.0f}s")
             if stream.last_error:
                 text += " · " + stream.last_error
-            banner.show(text + " · " + t("banner.stale"))
+            text += " · " + t("banner.stale")
+            if self.server_log is not None:
+                text += "\n" + t("banner.server_log", path=str(self.server_log))
+            banner.show(text)
             banner.display = True
         else:
             banner.display = False
+
+    def _sync_screens(self) -> None:
+        """The unreachable and password screens follow the stream's state."""
+        from t3tui.app.screens import PasswordScreen, UnreachableScreen
+
+        if not self.connect:
+            return
+        stream = self.stream
+        top = self.screen
+        if stream.state == "open":
+            if isinstance(top, UnreachableScreen | PasswordScreen):
+                top.dismiss(None)
+            if not self._version_checked:
+                self._version_checked = True
+                self._check_version()
+            return
+        if stream.state == "auth_failed":
+            if isinstance(top, UnreachableScreen):
+                top.dismiss(None)
+            if not isinstance(self.screen, PasswordScreen) and not self._password_refused:
+                self._password_refused = True
+                self.push_screen(PasswordScreen(stream.last_error))
+            return
+        if stream.connections == 0 and stream.attempt >= 1:
+            if isinstance(top, UnreachableScreen):
+                top.update_from(stream)
+            elif top is self.main:
+                self.push_screen(UnreachableScreen())
+
+    _password_refused = False
+
+    def use_password(self, password: str) -> None:
+        from t3tui import logs
+
+        logs.add_secret(password)
+        self.client.set_password(password)
+        self._password_refused = False
+        self.stream.retry_now()
+
+    @work(group="version", exit_on_error=False)
+    async def _check_version(self) -> None:
+        try:
+            health = await self.client.health()
+        except OpencodeError:
+            return
+        version = health.version
+        numbers = version_tuple(version)
+        if not numbers:
+            self.notify(t("toast.server_unknown"), severity="warning", markup=False, timeout=15)
+        elif numbers < MIN_VERSION:
+            self.notify(
+                t("toast.server_old", version=version, tested=TESTED_VERSION),
+                severity="warning",
+                markup=False,
+                timeout=15,
+            )
 
     def _sync_panels(self) -> None:
         th = self.current_thread

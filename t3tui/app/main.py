@@ -1,32 +1,99 @@
-"""Start the app from the command line."""
+"""Start the app: settings, logging, an embedded server when no URL is given, then the UI."""
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import signal
 import sys
 from pathlib import Path
 
-import platformdirs
-
+from t3tui import config, logs
 from t3tui.i18n import choose_language
 
 
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
 def run_app(args: argparse.Namespace) -> int:
+    settings = config.load()
+    for problem in settings.problems:
+        _say(f"t3tui: config: {problem}")
+    log_path = logs.setup(config.log_dir(), debug=args.debug)
+    directory = str(Path(args.directory or os.getcwd()).expanduser().resolve())
+    if not Path(directory).is_dir():
+        _say(f"error: --directory {directory} is not a directory")
+        return 2
+    lang = choose_language(args.lang, settings.language)
+    url = args.url or settings.url
+    password = args.password
+    username = args.username or settings.username
+    if password:
+        logs.add_secret(password)
+    env_password = os.environ.get("OPENCODE_SERVER_PASSWORD")
+    if env_password:
+        logs.add_secret(env_password)
+
+    server = None
+    if not url:
+        from t3tui.server import INSTALL_HINT, EmbeddedServer, ServerError, find_opencode
+
+        binary = find_opencode(settings.opencode_path)
+        if binary is None:
+            if settings.opencode_path:
+                _say(f"error: opencode_path {settings.opencode_path} (from {settings.path}) is not an executable file.")
+            _say(INSTALL_HINT)
+            return 1
+        server = EmbeddedServer(binary, log_dir=config.log_dir(), cwd=directory)
+        logs.add_secret(server.password)
+        atexit.register(server.stop)
+        _say(f"Starting opencode ({binary}) on {server.url}…")
+        try:
+            server.start(progress=lambda s: print(f"\r  waiting for the server: {s:4.1f}s", end="", file=sys.stderr))
+        except ServerError as exc:
+            _say(f"\nerror: {exc}")
+            return 1
+        _say("\r  the server is ready.            ")
+        url, password, username = server.url, server.password, "opencode"
+
     from t3tui.app.app import T3App
     from t3tui.client import OpencodeClient
 
-    url = args.url or os.environ.get("T3TUI_URL")
-    if not url:
-        print("error: no server URL. Start `opencode serve` and pass --url http://127.0.0.1:4096", file=sys.stderr)
-        return 2
     try:
-        client = OpencodeClient(url, password=args.password, username=args.username)
+        client = OpencodeClient(url, password=password, username=username)
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _say(f"error: {exc}. A server URL looks like http://127.0.0.1:4096")
+        if server is not None:
+            server.stop()
         return 2
-    directory = str(Path(args.directory or os.getcwd()).resolve())
-    state_dir = Path(platformdirs.user_state_dir("t3tui"))
-    app = T3App(client, directory=directory, lang=choose_language(args.lang), state_dir=state_dir)
-    app.run()
-    return 0
+    app = T3App(
+        client,
+        directory=directory,
+        lang=lang,
+        state_dir=config.state_dir(),
+        notices=settings.problems,
+        keymap=settings.keys,
+        theme=settings.theme,
+        server_log=server.log_path if server is not None else None,
+    )
+
+    def stop(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, stop)
+    try:
+        code = app.run()
+    except KeyboardInterrupt:
+        code = 130
+    finally:
+        if server is not None:
+            died = not server.running
+            server.stop()
+            if died:
+                _say(f"The opencode server stopped during the session. Its log is {server.log_path}")
+    if log_path is not None and args.debug:
+        _say(f"t3tui log: {log_path}")
+    return int(code or 0)

@@ -1,0 +1,89 @@
+"""Screens for a server that cannot be reached or refuses the password."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input
+
+from t3tui.app.turns import Literal
+from t3tui.i18n import t
+
+
+class UnreachableScreen(ModalScreen[None]):
+    """Shown until the first connection succeeds: what was tried, and a countdown."""
+
+    BINDINGS = [
+        Binding("r", "retry", "bind.retry", id="retry"),
+        Binding("q", "quit_app", "bind.quit", id="quit"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(classes="dialog-screen", id="unreachable")
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Literal("", classes="dialog-title")
+            yield Literal("", id="unreachable-body")
+            yield Literal(t("unreachable.hint"), classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.app.localize_node(self)  # type: ignore[attr-defined]
+        self.update_from(self.app.stream)  # type: ignore[attr-defined]
+
+    def update_from(self, stream: Any) -> None:
+        url = stream.client.base_url
+        self.query_one(".dialog-title", Literal).show(t("unreachable.title", url=url))
+        lines = [t("unreachable.tried", url=f"{url}/global/event")]
+        if stream.last_error:
+            lines.append(t("unreachable.error", error=stream.last_error))
+        wait = stream.retry_in()
+        if wait is not None:
+            lines.append(t("unreachable.countdown", seconds=f"{wait:.0f}", attempt=stream.attempt))
+        else:
+            lines.append(t("unreachable.trying", attempt=max(1, stream.attempt)))
+        self.query_one("#unreachable-body", Literal).show("\n".join(lines))
+
+    def action_retry(self) -> None:
+        self.app.stream.retry_now()  # type: ignore[attr-defined]
+
+    def action_quit_app(self) -> None:
+        self.app.exit(1)
+
+
+class PasswordScreen(ModalScreen[None]):
+    """The server answered 401: ask for the password, masked."""
+
+    BINDINGS = [Binding("escape", "cancel", "bind.cancel", id="cancel")]
+
+    def __init__(self, error: str | None) -> None:
+        super().__init__(classes="dialog-screen", id="password")
+        self.error = error
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Literal(t("password.title"), classes="dialog-title")
+            yield Literal(t("password.body", error=self.error or "HTTP 401"), id="password-body")
+            yield Input(password=True, placeholder=t("password.placeholder"), id="password-input")
+            yield Literal(t("password.hint"), classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.app.localize_node(self)  # type: ignore[attr-defined]
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    def _submit(self, event: Input.Submitted) -> None:
+        password = event.value
+        event.input.value = ""
+        if password:
+            app: Any = self.app
+            app.use_password(password)
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
