@@ -184,11 +184,11 @@ class EventStream:
         answer_within = min(self.watchdog, 10.0)
         async with contextlib.AsyncExitStack() as stack:
             try:
-                source = await asyncio.wait_for(
-                    stack.enter_async_context(aconnect_sse(http, "GET", "/global/event", timeout=timeout)),
-                    answer_within,
-                )
-            except asyncio.TimeoutError as exc:
+                async with asyncio.timeout(answer_within):
+                    source = await stack.enter_async_context(
+                        aconnect_sse(http, "GET", "/global/event", timeout=timeout)
+                    )
+            except TimeoutError as exc:
                 raise StreamTimeout(f"the server did not answer within {answer_within:g}s") from exc
             resp = source.response
             if resp.status_code == 401:
@@ -205,11 +205,14 @@ class EventStream:
             sink = self.sink
             loads = json.loads
             while True:
+                # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancellation
+                # (stop()) that comes while a frame arrives, and it costs a task per frame.
                 try:
-                    sse = await asyncio.wait_for(events.__anext__(), self.watchdog)
+                    async with asyncio.timeout(self.watchdog):
+                        sse = await events.__anext__()
                 except StopAsyncIteration:
                     return
-                except asyncio.TimeoutError as exc:
+                except TimeoutError as exc:
                     raise StreamTimeout() from exc
                 data = sse.data
                 if not data:

@@ -9,7 +9,6 @@ The server (tests/sse_server.py) is a hand-written HTTP/1.1 server on 127.0.0.1;
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -84,6 +83,17 @@ class Recorder:
         return segs
 
 
+async def finished(task: asyncio.Task[Any], timeout: float) -> None:
+    """Wait for ``task`` to end and re-raise what it raised; fail (never hang) if it does not.
+
+    Unlike ``wait_for``, this neither cancels the task on timeout nor waits for that
+    cancellation to be honoured, so a stream that ignores cancellation fails the test.
+    """
+    done, _ = await asyncio.wait({task}, timeout=timeout)
+    assert done, f"run() did not end within {timeout}s"
+    task.result()
+
+
 async def until(cond: Callable[[], bool], timeout: float = 2.5, what: str = "condition") -> None:
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout
@@ -137,9 +147,8 @@ class Harness:
             s.stop()
         for t in self.tasks:
             t.cancel()
-        for t in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError, Exception):
-                await asyncio.wait_for(t, 2.0)
+        if self.tasks:
+            await asyncio.wait(self.tasks, timeout=2.0)
         for c in self.clients:
             await c.aclose()
 
@@ -344,6 +353,28 @@ async def test_backoff_grows_capped_when_refused(harness: Harness) -> None:
     assert rec.states[0]["state"] == "connecting"
 
 
+async def test_server_that_never_answers_is_retried(harness: Harness) -> None:
+    """opencode accepts connections while starting up and never answers some of them."""
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def blackhole(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)
+        await reader.read(65536)  # the request; no answer, ever
+
+    srv = await asyncio.start_server(blackhole, "127.0.0.1", 0)
+    try:
+        rec = Recorder()
+        url = f"http://127.0.0.1:{srv.sockets[0].getsockname()[1]}"
+        stream, _ = harness.start(harness.client(url), rec, fixed([DIR_A]), watchdog=0.3)
+        await until(lambda: len(accepted) >= 3, what="3 attempts")
+        assert "did not answer" in (stream.last_error or "")
+        assert stream.connections == 0 and not rec.obs
+    finally:
+        for w in accepted:
+            w.close()
+        srv.close()
+
+
 async def test_backoff_resets_after_healthy_connection(server: SSEServer, harness: Harness) -> None:
     fail = Script(status=500, body={"name": "UnknownError", "data": {"message": "boom"}})
     server.scripts = [
@@ -536,7 +567,7 @@ async def test_store_settles_busy_session_lost_across_reconnect(server: SSEServe
     assert (f"/session/{SID}/message", DIR_A) in asked
 
     stream.stop()
-    await asyncio.wait_for(task, 1.0)
+    await finished(task, 1.0)
     assert store.connection == "closed" and store.connection_reason == "stopped"
     assert stream.state == "stopped"
     assert not mismatches
@@ -553,7 +584,7 @@ async def test_stop_ends_run_promptly_while_open(server: SSEServer, harness: Har
     await until(lambda: numbers(rec) == [1], what="open")
     t0 = time.monotonic()
     stream.stop()
-    await asyncio.wait_for(task, 1.0)  # returns, does not raise
+    await finished(task, 1.0)  # returns, does not raise
     assert time.monotonic() - t0 < 0.5
     assert stream.state == "stopped"
     assert rec.streams()[-1] == {"stream": "closed", "reason": "stopped"}
@@ -567,7 +598,7 @@ async def test_stop_ends_run_promptly_while_waiting_to_retry(harness: Harness) -
     stream, task = harness.start(harness.client(url), rec, fixed([]), backoff_initial=30, backoff_max=30)
     await until(lambda: len(retries(rec)) == 1, what="waiting to retry")
     stream.stop()
-    await asyncio.wait_for(task, 0.5)
+    await finished(task, 0.5)
     assert stream.state == "stopped"
 
 
@@ -577,7 +608,7 @@ async def test_stop_ends_run_promptly_when_auth_failed(server: SSEServer, harnes
     stream, task = harness.start(harness.client(server.url), rec, fixed([]))
     await until(lambda: stream.state == "auth_failed", what="auth_failed")
     stream.stop()
-    await asyncio.wait_for(task, 0.5)
+    await finished(task, 0.5)
     assert stream.state == "stopped"
     assert len(server.event_requests()) == 1
 
@@ -589,7 +620,7 @@ async def test_cancel_while_open_reports_closed(server: SSEServer, harness: Harn
     await until(lambda: numbers(rec) == [1], what="open")
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
-        await asyncio.wait_for(task, 1.0)
+        await finished(task, 1.0)
     assert stream.state == "stopped"
     assert rec.streams()[-1] == {"stream": "closed", "reason": "stopped"}
 
@@ -605,7 +636,7 @@ async def test_stop_from_on_state_while_connecting(server: SSEServer, harness: H
 
     client = harness.client(server.url)
     stream = EventStream(client, rec.sink, fixed([]), on_state=on_state, **{**FAST, "watchdog": 10})
-    await asyncio.wait_for(stream.run(), 1.0)
+    await finished(asyncio.ensure_future(stream.run()), 1.0)
     assert stream.state == "stopped"
     assert stream.connections == 0 and not rec.obs
 
@@ -630,16 +661,24 @@ async def test_retry_now_from_on_state_is_not_lost(server: SSEServer, harness: H
     assert stream.state == "open"
 
 
-async def test_stop_is_not_lost_when_an_event_arrives_at_the_same_time(
+async def test_stop_is_not_lost_when_a_frame_arrives_at_the_same_time(
     server: SSEServer, harness: Harness
 ) -> None:
-    """A flood of heartbeats: stop() races with a frame arriving (asyncio.wait_for in
-    Python 3.11 swallows a cancellation when the awaited read completes meanwhile)."""
+    """A flood of heartbeats, so that stop() races with a frame being read: Python 3.11's
+    ``asyncio.wait_for`` swallows a cancellation when the awaited read completes in the
+    same loop iteration, and the stream then read on forever."""
     server.default = Script(ending="heartbeat", heartbeat_every=0)
-    for _ in range(10):
-        rec = Recorder()
-        stream, task = harness.start(harness.client(server.url), rec, fixed([]), watchdog=10)
-        await until(lambda: rec.event_types().count("server.heartbeat") >= 20, what="heartbeats")  # noqa: B023
+    for _ in range(15):
+        count = 0
+
+        def sink(obs: dict[str, Any]) -> None:
+            nonlocal count
+            count += 1
+
+        stream, task = harness.start(
+            harness.client(server.url), Recorder(), fixed([]), sink=sink, watchdog=10
+        )
+        await until(lambda: count >= 30, what="heartbeats")  # noqa: B023
         stream.stop()
-        await asyncio.wait_for(task, 1.0)
+        await finished(task, 1.0)
         assert stream.state == "stopped"

@@ -85,7 +85,8 @@ def run_app(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, stop)
     try:
-        code = app.run()
+        app.run()
+        code = app.return_code or 0
     except KeyboardInterrupt:
         code = 130
     finally:

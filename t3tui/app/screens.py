@@ -53,7 +53,7 @@ class UnreachableScreen(ModalScreen[None]):
         self.app.stream.retry_now()  # type: ignore[attr-defined]
 
     def action_quit_app(self) -> None:
-        self.app.exit(1)
+        self.app.exit(1, return_code=1)
 
 
 class PasswordScreen(ModalScreen[None]):

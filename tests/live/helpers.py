@@ -97,13 +97,24 @@ class LiveClient:
         )
         self.task: asyncio.Task[None] | None = None
         self._prompted: set[str] = set()
+        # Count finished resyncs. A local action made while a resync is in flight can be
+        # overtaken by a snapshot fetched before it (see the report on the status race),
+        # so tests act only once the first resync is done.
+        self.resyncs = 0
+        resync = self.stream.resync
+
+        async def counted_resync() -> None:
+            await resync()
+            self.resyncs += 1
+
+        self.stream.resync = counted_resync  # type: ignore[method-assign]
 
     # -- lifecycle ----------------------------------------------------------------------
 
     async def __aenter__(self) -> LiveClient:
         self.task = asyncio.create_task(self.stream.run())
         if self.wait_open:
-            await self.wait_until(lambda: self.stream.state == "open" and self.stream.connections >= 1, 15, "stream open")
+            await self.wait_until(lambda: self.stream.state == "open" and self.resyncs >= 1, 15, "stream open and resynced")
         return self
 
     async def __aexit__(self, *exc: object) -> None:
