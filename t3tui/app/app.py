@@ -69,6 +69,7 @@ def localize_bindings(node: DOMNode, overrides: dict[str, str] | None = None) ->
 class T3App(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "t3tui"
+    DISPOSE_RETRY = 10.0  # seconds before a failed POST /global/dispose is tried again
     BINDINGS = [
         Binding("ctrl+n", "new_thread", "bind.new_thread", id="new_thread"),
         Binding("alt+up", "prev_thread", "bind.prev_thread", id="prev_thread", show=False),
@@ -264,6 +265,8 @@ class T3App(App[int]):
         self.thread_view.tick()
         self._sync_status()
         self._sync_screens()
+        # A failed dispose is retried on a timer: nothing else may change meanwhile.
+        self._refresh_providers_if_due()
         if self._armed_at is not None and time.monotonic() - self._armed_at > INTERRUPT_WINDOW:
             self._disarm()
 
@@ -669,7 +672,7 @@ class T3App(App[int]):
             result = await self.client.global_dispose()
         except (OpencodeError, ValueError) as exc:
             message = exc.message if isinstance(exc, OpencodeError) else str(exc)
-            self._dispose_retry_at = time.monotonic() + 10
+            self._dispose_retry_at = time.monotonic() + self.DISPOSE_RETRY
             for item in items:
                 self.observe({"action": {"kind": "refresh", "status": "pending", **item}})
             self.notify(t("toast.refresh_failed", error=message), severity="error", markup=False, timeout=10)

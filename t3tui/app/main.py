@@ -36,6 +36,19 @@ def run_app(args: argparse.Namespace) -> int:
     if env_password:
         logs.add_secret(env_password)
 
+    received: list[int] = []
+
+    def stop(signum: int, _frame: object) -> None:
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    def interrupted() -> int:
+        return 128 + received[-1] if received else 130
+
+    # Before the server starts, so that SIGTERM or SIGHUP while it boots stops it too.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, stop)
+
     server = None
     if not url:
         from t3tui.server import INSTALL_HINT, EmbeddedServer, ServerError, find_opencode
@@ -43,7 +56,10 @@ def run_app(args: argparse.Namespace) -> int:
         binary = find_opencode(settings.opencode_path)
         if binary is None:
             if settings.opencode_path:
-                _say(f"error: opencode_path {settings.opencode_path} (from {settings.path}) is not an executable file.")
+                _say(
+                    f"error: opencode_path {settings.opencode_path} (from {settings.path}) "
+                    "is not an executable file."
+                )
             _say(INSTALL_HINT)
             return 1
         server = EmbeddedServer(binary, log_dir=config.log_dir(), cwd=directory)
@@ -51,44 +67,42 @@ def run_app(args: argparse.Namespace) -> int:
         atexit.register(server.stop)
         _say(f"Starting opencode ({binary}) on {server.url}…")
         try:
-            server.start(progress=lambda s: print(f"\r  waiting for the server: {s:4.1f}s", end="", file=sys.stderr))
+            server.start(
+                progress=lambda s: print(f"\r  waiting for the server: {s:4.1f}s", end="", file=sys.stderr)
+            )
         except ServerError as exc:
             _say(f"\nerror: {exc}")
             return 1
+        except KeyboardInterrupt:
+            server.stop()
+            _say("\ninterrupted; the server was stopped.")
+            return interrupted()
         _say("\r  the server is ready.            ")
         url, password, username = server.url, server.password, "opencode"
 
-    from t3tui.app.app import T3App
-    from t3tui.client import OpencodeClient
-
     try:
-        client = OpencodeClient(url, password=password, username=username)
-    except ValueError as exc:
-        _say(f"error: {exc}. A server URL looks like http://127.0.0.1:4096")
-        if server is not None:
-            server.stop()
-        return 2
-    app = T3App(
-        client,
-        directory=directory,
-        lang=lang,
-        state_dir=config.state_dir(),
-        notices=settings.problems,
-        keymap=settings.keys,
-        theme=settings.theme,
-        server_log=server.log_path if server is not None else None,
-    )
+        from t3tui.app.app import T3App
+        from t3tui.client import OpencodeClient
 
-    def stop(signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
-
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, stop)
-    try:
+        try:
+            client = OpencodeClient(url, password=password, username=username)
+        except ValueError as exc:
+            _say(f"error: {exc}. A server URL looks like http://127.0.0.1:4096")
+            return 2
+        app = T3App(
+            client,
+            directory=directory,
+            lang=lang,
+            state_dir=config.state_dir(),
+            notices=settings.problems,
+            keymap=settings.keys,
+            theme=settings.theme,
+            server_log=server.log_path if server is not None else None,
+        )
         app.run()
         code = app.return_code or 0
     except KeyboardInterrupt:
-        code = 130
+        code = interrupted()
     finally:
         if server is not None:
             died = not server.running

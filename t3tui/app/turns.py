@@ -7,22 +7,30 @@ so a burst of 10,000 deltas a second costs one repaint per tick.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from rich.console import Group
+from rich.markdown import Markdown as RichMarkdown
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Collapsible, Markdown, Static
 
 from t3tui.i18n import t
 from t3tui.safe import clean, duration, one_line
-from t3tui.store import PartState, Thread, Turn
+from t3tui.store import SETTLED, PartState, Thread, Turn
 
 Clock = Callable[[], float]
 PREVIEW_LINES = 8
-WINDOW = 30  # turns mounted at first; more are mounted as the user scrolls up
+WINDOW = 20  # turns mounted when a thread opens
+BATCH = 10  # turns mounted at a time as the user scrolls towards either end
+MAX_MOUNTED = 60  # turns mounted at most; the rest of a long thread is unmounted
 
 
 class Literal(Static):
@@ -100,30 +108,36 @@ class ToolView(Literal):
         data: Any = self.part.data
         if data is None:
             return
-        state = data.state
-        status = state.status or "pending"
+        status = data.state.status or "pending"
         self.set_class(status == "error", "-error")
         self.set_class(status == "running", "-running")
-        title = state.title or _tool_summary(state.input)
-        head = Text()
-        head.append(f"{TOOL_ICONS.get(status, '○')} ", style="bold")
-        head.append(clean(data.tool or "tool"), style="bold")
-        head.append(f"  {t('tool.' + status) if status in TOOL_ICONS else clean(status)}", style="dim")
-        if title:
-            head.append(f"  {one_line(title, 100)}")
-        output = state.output
-        if output is None and state.metadata:
-            meta_out = state.metadata.get("output")
-            output = meta_out if isinstance(meta_out, str) else None
-        body = state.error if status == "error" else output
-        if body:
-            lines = clean(body).rstrip("\n").split("\n")
-            if len(lines) > PREVIEW_LINES:
-                hidden = len(lines) - PREVIEW_LINES
-                lines = [t("tool.more_lines", count=hidden), *lines[-PREVIEW_LINES:]]
-            head.append("\n")
-            head.append("\n".join(lines), style="red" if status == "error" else "")
-        self.update(head)
+        self.update(tool_text(data))
+
+
+def tool_text(data: Any) -> Text:
+    """A tool call as text: icon, tool, state, title, and the last lines of output."""
+    state = data.state
+    status = state.status or "pending"
+    title = state.title or _tool_summary(state.input)
+    head = Text()
+    head.append(f"{TOOL_ICONS.get(status, '○')} ", style="bold")
+    head.append(clean(data.tool or "tool"), style="bold")
+    head.append(f"  {t('tool.' + status) if status in TOOL_ICONS else clean(status)}", style="dim")
+    if title:
+        head.append(f"  {one_line(title, 100)}")
+    output = state.output
+    if output is None and state.metadata:
+        meta_out = state.metadata.get("output")
+        output = meta_out if isinstance(meta_out, str) else None
+    body = state.error if status == "error" else output
+    if body:
+        lines = clean(body).rstrip("\n").split("\n")
+        if len(lines) > PREVIEW_LINES:
+            hidden = len(lines) - PREVIEW_LINES
+            lines = [t("tool.more_lines", count=hidden), *lines[-PREVIEW_LINES:]]
+        head.append("\n")
+        head.append("\n".join(lines), style="red" if status == "error" else "")
+    return head
 
 
 def _tool_summary(args: Any) -> str:
@@ -142,18 +156,36 @@ class StepView(Literal):
         self.part = part
 
     async def sync(self) -> None:
-        data: Any = self.part.data
-        tokens = (data.tokens or {}).get("total") if data is not None and getattr(data, "tokens", None) else None
-        reason = getattr(data, "reason", None) or ""
-        if tokens:
-            self.show(t("turn.step_tokens", reason=reason, tokens=tokens))
-        else:
-            self.show(t("turn.step", reason=reason))
+        self.show(step_text(self.part))
 
 
-def part_view(part: PartState) -> Widget | None:
+def step_text(part: PartState) -> str:
+    data: Any = part.data
+    tokens = (data.tokens or {}).get("total") if data is not None and getattr(data, "tokens", None) else None
+    reason = getattr(data, "reason", None) or ""
+    if tokens:
+        return t("turn.step_tokens", reason=reason, tokens=tokens)
+    return t("turn.step", reason=reason)
+
+
+class SettledTextView(Static):
+    """Text that is no longer streaming: one widget with a Rich Markdown renderable.
+
+    Textual's Markdown widget mounts a widget per block, which makes a long thread slow
+    to open and scroll; finished text needs none of that.
+    """
+
+    def __init__(self, part: PartState) -> None:
+        super().__init__("", classes="text-part settled")
+        self.part = part
+
+    async def sync(self) -> None:
+        self.update(RichMarkdown(clean(self.part.text)))
+
+
+def part_view(part: PartState, settled: bool = False) -> Widget | None:
     if part.type == "text":
-        return TextPartView(part)
+        return SettledTextView(part) if settled and part.final else TextPartView(part)
     if part.type == "reasoning":
         return ReasoningView(part)
     if part.type == "tool":
@@ -164,21 +196,67 @@ def part_view(part: PartState) -> Widget | None:
 
 
 class TurnView(Vertical):
-    """One turn: the prompt, then every assistant part in order, then its state."""
+    """One turn: the prompt, then every assistant part in order, then its state.
 
-    def __init__(self, turn: Turn, clock: Clock) -> None:
-        super().__init__(classes="turn", id=f"turn-{turn.id}")
+    A turn that is already over when it is mounted (history) is *compact*: its parts
+    are one Static of Rich renderables instead of a widget each, which makes a long
+    thread quick to open and scroll. A click expands it into the full form (where the
+    reasoning can be opened).
+    """
+
+    @dataclass
+    class Expand(Message):
+        view: TurnView
+
+    def __init__(self, turn: Turn, clock: Clock, compact: bool | None = None) -> None:
+        super().__init__(classes=f"turn -{turn.state}", id=f"turn-{turn.id}")
         self.turn = turn
+        self.compact = turn.state in SETTLED if compact is None else compact
+        self._body_key: tuple[Any, ...] | None = None
+        self._state_class: str = turn.state
         self.clock = clock
         self._versions: dict[str, int] = {}
         self._views: dict[str, Widget] = {}
         self._shown_state: tuple[Any, ...] | None = None
+        self._lock = asyncio.Lock()  # on_mount and the app's repaint may both sync
 
     def compose(self) -> ComposeResult:
         yield Literal(self.turn.prompt, classes="prompt")
-        yield Vertical(classes="parts")
+        if self.compact:
+            yield Static("", classes="parts compact-body")
+        else:
+            yield Vertical(classes="parts")
         yield Literal("", classes="error-card")
         yield Literal("", classes="turn-state")
+
+    def on_click(self) -> None:
+        if self.compact:
+            self.post_message(self.Expand(self))
+
+    def shown_text(self) -> str:
+        """The assistant text this view shows (what the user reads)."""
+        if self.compact:
+            return self.turn.text
+        return "".join(v.part.text for v in self._views.values() if isinstance(v, TextPartView | SettledTextView))
+
+    def _sync_compact(self) -> None:
+        turn = self.turn
+        parts = [p for msg in turn.messages() for p in msg.sorted_parts()]
+        key = tuple((p.id, p.version) for p in parts)
+        if key == self._body_key:
+            return
+        self._body_key = key
+        items: list[Any] = []
+        for part in parts:
+            if part.type == "text" and part.text:
+                items.append(RichMarkdown(clean(part.text)))
+            elif part.type == "reasoning" and part.text:
+                items.append(Text(t("turn.reasoning_collapsed", count=len(part.text)), style="dim"))
+            elif part.type == "tool" and part.data is not None:
+                items.append(tool_text(part.data))
+            elif part.type == "step-finish":
+                items.append(Text(step_text(part), style="dim"))
+        self.query_one(".compact-body", Static).update(Group(*items))
 
     async def on_mount(self) -> None:
         await self.sync()
@@ -186,14 +264,22 @@ class TurnView(Vertical):
     async def sync(self) -> None:
         if not self.children:  # not composed yet: on_mount syncs
             return
+        async with self._lock:
+            await self._sync()
+
+    async def _sync(self) -> None:
         turn = self.turn
         self.query_one(".prompt", Literal).show(turn.prompt or " ")
+        if self.compact:
+            self._sync_compact()
+            self.refresh_state()
+            return
         parts_box = self.query_one(".parts", Vertical)
         for msg in turn.messages():
             for part in msg.sorted_parts():
                 view = self._views.get(part.id)
                 if view is None:
-                    view = part_view(part)
+                    view = part_view(part, settled=turn.state in SETTLED)
                     if view is None:
                         continue
                     self._views[part.id] = view
@@ -213,14 +299,14 @@ class TurnView(Vertical):
         if key == self._shown_state:
             return
         self._shown_state = key
-        for name in ("queued", "running", "completed", "interrupted", "error"):
-            self.set_class(state == name, f"-{name}")
-        card = self.query_one(".error-card", Literal)
+        if state != self._state_class:
+            # One class swap, not five set_class calls: each one restyles the subtree.
+            self.remove_class(f"-{self._state_class}")
+            self.add_class(f"-{state}")
+            self._state_class = state
         if state == "error":
+            card = self.query_one(".error-card", Literal)
             card.show(t("turn.error_card", error=turn.error or t("turn.unknown_error")))
-            card.display = True
-        else:
-            card.display = False
         self.query_one(".turn-state", Literal).show(turn_status_text(turn, now))
 
     async def finish_streams(self) -> None:
@@ -248,7 +334,12 @@ def turn_status_text(turn: Turn, now_ms: float) -> str:
 
 
 class ThreadView(VerticalScroll):
-    """The turns of one thread, the last ones mounted first; earlier ones on demand."""
+    """The turns of one thread, through a window of at most ``MAX_MOUNTED`` turns.
+
+    It opens on the last turns; scrolling to the top mounts earlier ones and, past the
+    limit, unmounts the ones at the bottom (and the other way round), so a thread of
+    thousands of turns costs no more than a short one.
+    """
 
     def __init__(self, clock: Clock, **kw: Any) -> None:
         super().__init__(**kw)
@@ -256,50 +347,71 @@ class ThreadView(VerticalScroll):
         self.thread: Thread | None = None
         self._views: dict[str, TurnView] = {}
         self._first = 0  # index in thread.order of the first mounted turn
+        self._last: int | None = None  # index after the last mounted turn; None: the end
         self._loading = False
+        self._moved_at = 0.0
         self._placeholder = Literal("", classes="empty")
+        # show_thread, sync and the window moves all mount and remove turns; one at a
+        # time, or a switch of thread can remove a turn while another task mounts into it.
+        self._lock = asyncio.Lock()
 
     def compose(self) -> ComposeResult:
         yield self._placeholder
 
     async def show_thread(self, thread: Thread | None, empty_text: str) -> None:
-        for view in self._views.values():
-            await view.finish_streams()
-        await self.remove_children(TurnView)
-        self._views.clear()
-        self.thread = thread
-        self._placeholder.show(empty_text)
-        self._placeholder.display = thread is None or not thread.order
-        if thread is not None:
-            self._first = max(0, len(thread.order) - WINDOW)
-            await self.sync()
-        self.anchor()
+        async with self._lock:
+            for view in self._views.values():
+                await view.finish_streams()
+            await self.remove_children(TurnView)
+            self._views.clear()
+            self.thread = thread
+            self._placeholder.show(empty_text)
+            self._placeholder.display = thread is None or not thread.order
+            self._last = None
+            if thread is not None:
+                self._first = max(0, len(thread.order) - WINDOW)
+                await self._sync()
+            self.anchor()
 
     async def sync(self) -> None:
+        async with self._lock:
+            await self._sync()
+
+    def _window(self, order: list[str]) -> list[str]:
+        return order[self._first : self._last]
+
+    async def _sync(self) -> None:
         thread = self.thread
         if thread is None:
             return
-        self._placeholder.display = not thread.order
         order = thread.order
+        self._placeholder.display = not order
         if self._first > len(order):
             self._first = max(0, len(order) - WINDOW)
-        wanted = order[self._first :]
-        new = [tid for tid in wanted if tid not in self._views]
         gone = [tid for tid in self._views if tid not in thread.turns]
         for tid in gone:
             await self._views.pop(tid).remove()
-        if new:
-            for tid in new:
-                view = TurnView(thread.turns[tid], self.clock)
-                self._views[tid] = view
-                before = next((self._views[o] for o in wanted if o > tid and o in self._views and o not in new), None)
-                if before is not None:
-                    await self.mount(view, before=before)
-                else:
-                    await self.mount(view)
+        wanted = self._window(order)
+        new = [tid for tid in wanted if tid not in self._views]
+        for tid in new:
+            view = TurnView(thread.turns[tid], self.clock)
+            self._views[tid] = view
+            before = next((self._views[o] for o in wanted if o > tid and o in self._views and o not in new), None)
+            await self.mount(view, before=before) if before is not None else await self.mount(view)
         for tid in wanted:
             if tid not in new:
                 await self._views[tid].sync()
+        excess = len(self._views) - MAX_MOUNTED
+        if self._last is None and excess > 0:
+            await self._drop(order[self._first : self._first + excess])
+            self._first += excess
+
+    async def _drop(self, ids: list[str]) -> None:
+        views = [self._views.pop(tid) for tid in ids if tid in self._views]
+        for view in views:
+            await view.finish_streams()
+        if views:
+            await self.remove_children(views)
 
     def tick(self) -> None:
         """Once a second: elapsed times and countdowns."""
@@ -311,29 +423,89 @@ class ThreadView(VerticalScroll):
     def mounted_turns(self) -> int:
         return len(self._views)
 
-    async def load_earlier(self, count: int = WINDOW) -> bool:
+    @property
+    def at_end(self) -> bool:
+        return self._last is None
+
+    async def load_earlier(self, count: int = BATCH) -> bool:
+        """Mount earlier turns above the first one; unmount from the bottom past the limit."""
         thread = self.thread
         if thread is None or self._first == 0 or self._loading:
             return False
         self._loading = True
         try:
-            new_first = max(0, self._first - count)
-            ids = thread.order[new_first : self._first]
-            anchor_view = self._views.get(thread.order[self._first]) if self._first < len(thread.order) else None
-            views = [TurnView(thread.turns[tid], self.clock) for tid in ids]
-            for tid, view in zip(ids, views, strict=True):
-                self._views[tid] = view
-            self._first = new_first
-            if anchor_view is not None:
-                await self.mount_all(views, before=anchor_view)
-                self.call_after_refresh(self.scroll_to_widget, anchor_view, animate=False, top=True)
-            else:
-                await self.mount_all(views)
-            return True
+            async with self._lock:
+                order = thread.order
+                new_first = max(0, self._first - count)
+                ids = order[new_first : self._first]
+                anchor_view = self._views.get(order[self._first]) if self._first < len(order) else None
+                views = [TurnView(thread.turns[tid], self.clock) for tid in ids]
+                self._views.update(zip(ids, views, strict=True))
+                self._first = new_first
+                await self.mount_all(views, before=anchor_view) if anchor_view is not None else await self.mount_all(views)
+                excess = len(self._views) - MAX_MOUNTED
+                if excess > 0:
+                    end = self._last if self._last is not None else len(order)
+                    await self._drop(order[end - excess : end])
+                    self._last = end - excess
+                    self.release_anchor()
+                if anchor_view is not None:
+                    self.call_after_refresh(self.scroll_to_widget, anchor_view, animate=False, top=True)
+                return True
         finally:
             self._loading = False
+            self._moved_at = time.monotonic()
+
+    async def load_later(self, count: int = BATCH) -> bool:
+        """Mount later turns below the last one; unmount from the top past the limit."""
+        thread = self.thread
+        if thread is None or self._last is None or self._loading:
+            return False
+        self._loading = True
+        try:
+            async with self._lock:
+                order = thread.order
+                new_last = min(len(order), self._last + count)
+                ids = order[self._last : new_last]
+                anchor_view = self._views.get(order[self._last - 1]) if self._last > 0 else None
+                views = [TurnView(thread.turns[tid], self.clock) for tid in ids]
+                self._views.update(zip(ids, views, strict=True))
+                await self.mount_all(views)
+                self._last = None if new_last >= len(order) else new_last
+                excess = len(self._views) - MAX_MOUNTED
+                if excess > 0:
+                    await self._drop(order[self._first : self._first + excess])
+                    self._first += excess
+                if anchor_view is not None:
+                    self.call_after_refresh(self.scroll_to_widget, anchor_view, animate=False, top=False)
+                return True
+        finally:
+            self._loading = False
+            self._moved_at = time.monotonic()
+
+    async def on_turn_view_expand(self, event: TurnView.Expand) -> None:
+        """Swap a compact (history) turn for its full form."""
+        old = event.view
+        if self.thread is None or self._views.get(old.turn.id) is not old:
+            return
+        async with self._lock:
+            full = TurnView(old.turn, self.clock, compact=False)
+            self._views[old.turn.id] = full
+            await self.mount(full, after=old)
+            await old.remove()
+
+    async def jump_to_end(self) -> None:
+        if self._last is not None and self.thread is not None:
+            await self.show_thread(self.thread, str(self._placeholder.render()))
+        self.anchor()
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
-        if new <= 0 and old > 0 and self._first > 0:
-            self.run_worker(self.load_earlier(), exclusive=True, group="load-earlier")
+        if self._loading or time.monotonic() - self._moved_at < 0.3:
+            return  # the window just moved: this is its own scroll settling, not the user
+        # Mount ahead: within a screen of either end, before the user gets there.
+        margin = self.size.height
+        if new < old and new <= margin and self._first > 0:
+            self.run_worker(self.load_earlier(), exclusive=True, group="thread-window")
+        elif new > old and new >= self.max_scroll_y - margin and self._last is not None:
+            self.run_worker(self.load_later(), exclusive=True, group="thread-window")

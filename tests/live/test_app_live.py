@@ -107,7 +107,10 @@ def prompt_shown(view: TurnView) -> str:
 
 
 def shown_markdown(view: TurnView) -> str:
-    """The assistant text the turn's Markdown widgets hold, in order."""
+    """The assistant text the turn shows: its Markdown widgets' sources, in order, or
+    (for a turn mounted as history, which is compact) the text it renders."""
+    if view.compact:
+        return view.shown_text()
     return "".join(md.source for md in view.query(Markdown))
 
 
@@ -129,11 +132,20 @@ def ended_with(app: T3App, prefix: str) -> bool:
 
 @contextlib.asynccontextmanager
 async def live_app(
-    server: OpencodeServer, tmp_path: Path, *, lang: str = "en", watchdog: float = 25.0
+    server: OpencodeServer,
+    tmp_path: Path,
+    *,
+    lang: str = "en",
+    watchdog: float = 25.0,
+    url: str | None = None,
+    **app_kwargs: Any,
 ) -> AsyncIterator[tuple[T3App, Pilot[Any]]]:
-    """The app on a project directory of its own (so it starts empty), connected for real."""
+    """The app on a project directory of its own (so it starts empty), connected for real.
+
+    ``url`` points the app somewhere else than ``server.url`` (a proxy in front of it);
+    ``app_kwargs`` go to ``T3App`` (``capture=``…)."""
     project = server.project_dir(f"app-{uuid.uuid4().hex[:8]}")
-    client = OpencodeClient(server.url, password=server.password)
+    client = OpencodeClient(url or server.url, password=server.password)
     app = T3App(
         client,
         directory=str(project),
@@ -141,6 +153,7 @@ async def live_app(
         lang=lang,
         cursor_blink=False,
         watchdog=watchdog,
+        **app_kwargs,
     )
     try:
         async with app.run_test(size=SIZE) as pilot:
