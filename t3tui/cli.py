@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--username", help="server username (default: $OPENCODE_SERVER_USERNAME or opencode)")
     parser.add_argument("--directory", help="project directory (default: the current directory)")
     parser.add_argument("--lang", help="interface language (en, zh)")
+    parser.add_argument("--session", help="open this thread (a session id, ses_…) at start")
     parser.add_argument("--debug", action="store_true", help="log more")
     parser.add_argument("--config-path", action="store_true", help="print where the config file is, and exit")
     sub = parser.add_subparsers(dest="command")

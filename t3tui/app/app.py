@@ -129,6 +129,9 @@ class T3App(App[int]):
             client, self.observe, self._targets, watchdog=watchdog, on_state=lambda _s: self._mark_changed()
         )
         self.stream_task: Any = None
+        self._frame_timer: Any = None
+        self._frames_paused = False
+        self._idle_frames = 0
         self.notices = list(notices or [])
         self.server_log = server_log
         self._theme_name = theme
@@ -178,7 +181,7 @@ class T3App(App[int]):
         self.main.query_one("#question").display = False
         self.main.query_one("#banner").display = False
         await self.thread_view.show_thread(self.current_thread, self._empty_text())
-        self.set_interval(FRAME, self._frame)
+        self._frame_timer = self.set_interval(FRAME, self._frame)
         self.set_interval(1.0, self._second)
         if self.connect:
             self.stream_task = self.run_worker(self.stream.run(), name="stream", group="stream", exit_on_error=False)
@@ -203,6 +206,8 @@ class T3App(App[int]):
         if self.capture is not None:
             self.capture.write(obs)
         self.store.apply(obs)
+        if self._frames_paused:
+            self.request_frame()
 
     def _targets(self) -> ResyncTargets:
         store = self.store
@@ -214,14 +219,31 @@ class T3App(App[int]):
         return ResyncTargets(directories=dirs, sessions=sessions)
 
     def _mark_changed(self) -> None:
+        self.request_frame()
+
+    def request_frame(self) -> None:
+        """Something changed: repaint on the next frame (and wake the frame timer).
+
+        The timer pauses itself after half a second with nothing to paint, so an idle
+        t3tui does not wake up 30 times a second.
+        """
         self.store.changed = True
+        timer = self._frame_timer
+        if timer is not None and self._frames_paused:
+            self._frames_paused = False
+            timer.resume()
 
     # -- repaint ----------------------------------------------------------------------
 
     async def _frame(self) -> None:
         store = self.store
         if not (store.changed or store.dirty) or not self._main_ready():
+            self._idle_frames += 1
+            if self._idle_frames > 15 and self._frame_timer is not None and not self._frames_paused:
+                self._frames_paused = True
+                self._frame_timer.pause()
             return
+        self._idle_frames = 0
         dirty = store.dirty
         store.dirty = set()
         store.changed = False
@@ -457,7 +479,7 @@ class T3App(App[int]):
         self.prompt.move_cursor(self.prompt.document.end)
         await self.thread_view.show_thread(self.current_thread, self._empty_text())
         self._answered.clear()
-        self.store.changed = True
+        self.request_frame()
         self.refresh_bindings()
 
     @work(group="messages", exit_on_error=False)
@@ -516,7 +538,11 @@ class T3App(App[int]):
         th = self.store.threads.get(sid) if sid else None
         try:
             if th is None:
-                session = await self.client.create_session(self.directory)
+                # A new thread, or one the store has not heard of yet (opened by id).
+                if sid is None:
+                    session = await self.client.create_session(self.directory)
+                else:
+                    session = await self.client.get_session(sid, self.directory)
                 self.observe(
                     {
                         "snapshot": {
@@ -526,8 +552,10 @@ class T3App(App[int]):
                         }
                     }
                 )
+                new_thread = sid is None
                 sid = session.id
-                await self.open_thread(sid)
+                if new_thread:
+                    await self.open_thread(sid)
                 th = self.store.threads[sid]
             self.observe(
                 {"action": {"kind": "prompt", "sessionID": sid, "messageID": mid, "text": text, "directory": th.directory}}
@@ -572,7 +600,7 @@ class T3App(App[int]):
                 self._models[self.current_id] = choice
             else:
                 self._next_model = choice
-            self.store.changed = True
+            self.request_frame()
             self.notify(t("toast.model", model=f"{choice[0]}/{choice[1]}"), markup=False)
 
         if self.store.providers is None:
@@ -749,7 +777,7 @@ class T3App(App[int]):
     @on(PermissionPanel.Replied)
     def _perm_replied(self, event: PermissionPanel.Replied) -> None:
         self._answered.add(event.request.id)
-        self.store.changed = True
+        self.request_frame()
         self._reply_permission(event.request.id, event.request.sessionID, event.reply, event.message)
 
     @work(group="reply", exit_on_error=False)
@@ -759,19 +787,19 @@ class T3App(App[int]):
             await self.client.reply_permission(rid, th.directory if th else None, reply, message)
         except OpencodeError as exc:
             self._answered.discard(rid)
-            self.store.changed = True
+            self.request_frame()
             self.notify(t("toast.reply_failed", error=exc.message), severity="error", markup=False, timeout=10)
 
     @on(QuestionPanel.Answered)
     def _q_answered(self, event: QuestionPanel.Answered) -> None:
         self._answered.add(event.request.id)
-        self.store.changed = True
+        self.request_frame()
         self._reply_question(event.request.id, event.request.sessionID, event.answers)
 
     @on(QuestionPanel.Rejected)
     def _q_rejected(self, event: QuestionPanel.Rejected) -> None:
         self._answered.add(event.request.id)
-        self.store.changed = True
+        self.request_frame()
         self._reply_question(event.request.id, event.request.sessionID, None)
 
     @work(group="reply", exit_on_error=False)
@@ -785,7 +813,7 @@ class T3App(App[int]):
                 await self.client.reply_question(rid, directory, answers)
         except OpencodeError as exc:
             self._answered.discard(rid)
-            self.store.changed = True
+            self.request_frame()
             self.notify(t("toast.reply_failed", error=exc.message), severity="error", markup=False, timeout=10)
 
     # -- language and palette ---------------------------------------------------------
@@ -812,7 +840,7 @@ class T3App(App[int]):
             panel.request = None
             if request is not None:
                 panel.show_request(request)  # type: ignore[arg-type]
-        self.store.changed = True
+        self.request_frame()
         self.notify(t("toast.language", name=LANGUAGE_NAMES.get(lang, lang)), markup=False)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:

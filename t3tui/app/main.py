@@ -98,6 +98,7 @@ def run_app(args: argparse.Namespace) -> int:
             keymap=settings.keys,
             theme=settings.theme,
             server_log=server.log_path if server is not None else None,
+            initial_thread=args.session,
         )
         app.run()
         code = app.return_code or 0

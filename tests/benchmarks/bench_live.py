@@ -1,0 +1,285 @@
+"""Live benchmarks against the real opencode (installed by the test harness), on 2 cores.
+
+1. Streaming: the real server streams a 2,000-token burst (about 10,000 events/s). We
+   measure, in the app's own event loop, the delay from the last delta's arrival to
+   the full text being in the Markdown widget (target <= 50 ms), that the text is
+   exactly the model's (no drop, no reordering), and the longest the event loop was
+   blocked during the burst (target <= 50 ms).
+2. Startup: ``t3tui --url`` in a pseudo-terminal, time to its first frame (<= 0.8 s).
+3. Idle: CPU used by a connected, idle t3tui over 10 s (near zero).
+4. Side by side: t3tui and ``opencode attach`` (same npm package) attached to the same
+   session through the same bursts; CPU seconds each, and the ratio.
+
+    python tests/benchmarks/bench_live.py [--bursts 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import fcntl
+import os
+import pty
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from live.mockmodel import BENCH_TEXT, MockModel  # noqa: E402
+from live.opencode_server import OpencodeServer, ensure_opencode  # noqa: E402
+from textual.widgets import Markdown  # noqa: E402
+
+from t3tui.app.app import T3App  # noqa: E402
+from t3tui.app.turns import TurnView  # noqa: E402
+from t3tui.client import OpencodeClient  # noqa: E402
+
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time of a process and all its descendants (utime + stime)."""
+    total = 0.0
+    children: dict[int, list[int]] = {}
+    stats: dict[int, list[str]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            raw = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = raw[raw.rindex(")") + 2 :].split()
+        stats[int(entry)] = fields
+        children.setdefault(int(fields[1]), []).append(int(entry))
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        fields = stats.get(p)
+        if fields is not None:
+            total += (int(fields[11]) + int(fields[12])) / CLK
+        todo.extend(children.get(p, []))
+    return total
+
+
+class Pty:
+    """A program in a pseudo-terminal whose output is drained (and kept) in a thread."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], cwd: str | None = None) -> None:
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(
+            argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=cwd, start_new_session=True
+        )
+        os.close(slave)
+        self.output = bytearray()
+        self.first_frame: float | None = None
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                data = os.read(self.master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            self.output += data
+            if self.first_frame is None and b"t3tui" in self.output and b"\x1b[" in self.output:
+                self.first_frame = time.perf_counter() - self.started
+
+    def stop(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(5)
+        with contextlib.suppress(OSError):
+            os.close(self.master)
+
+
+def wait_idle(server: OpencodeServer, directory: str, sid: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = httpx.get(f"{server.url}/session/status", params={"directory": directory}, auth=server.auth).json()
+        if sid not in status:
+            return
+        time.sleep(0.1)
+    raise TimeoutError("the session did not go idle")
+
+
+def burst(server: OpencodeServer, directory: str, sid: str) -> None:
+    httpx.post(
+        f"{server.url}/session/{sid}/prompt_async",
+        params={"directory": directory},
+        json={"parts": [{"type": "text", "text": "burst"}], "model": {"providerID": "mock", "modelID": "bench"}},
+        auth=server.auth,
+        timeout=30,
+    ).raise_for_status()
+
+
+# -- 1. streaming, in the app's own loop --------------------------------------------------
+
+
+async def streaming(server: OpencodeServer, directory: str, runs: int) -> list[dict[str, float]]:
+    client = OpencodeClient(server.url)
+    app = T3App(client, directory=directory, connect=True, cursor_blink=False)
+    results = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        while app.stream.state != "open":
+            await pilot.pause(0.05)
+        session = await client.create_session(directory)
+        await app.open_thread(session.id)
+        last_delta = [0.0]
+        original = app.observe
+
+        def observe(obs: dict) -> None:
+            original(obs)
+            event = obs.get("event")
+            if event is not None and event["payload"].get("type") == "message.part.delta":
+                last_delta[0] = time.perf_counter()
+
+        app.observe = observe  # type: ignore[method-assign]
+        app.stream.sink = observe
+        app._models[session.id] = ("mock", "bench")
+        for _ in range(runs):
+            lag = [0.0]
+            stop = asyncio.Event()
+
+            async def monitor() -> None:
+                while not stop.is_set():
+                    t0 = time.perf_counter()
+                    await asyncio.sleep(0.002)
+                    lag[0] = max(lag[0], time.perf_counter() - t0 - 0.002)
+
+            mon = asyncio.create_task(monitor())
+            before = len(app.current_thread.order) if app.current_thread else 0
+            app._send(session.id, "burst")
+            shown_at = None
+            text = ""
+            deadline = time.perf_counter() + 60
+            while time.perf_counter() < deadline:
+                await asyncio.sleep(0.001)
+                th = app.current_thread
+                if th is None or len(th.order) <= before:
+                    continue
+                turn_id = th.order[-1]
+                views = [v for v in app.query(TurnView) if v.turn.id == turn_id]
+                if not views:
+                    continue
+                text = "".join(md.source for md in views[0].query(Markdown))
+                if text == BENCH_TEXT or text.rstrip() == BENCH_TEXT.rstrip():
+                    shown_at = time.perf_counter()
+                    break
+            stop.set()
+            await mon
+            await asyncio.to_thread(wait_idle, server, directory, session.id)
+            results.append(
+                {
+                    "latency_ms": (shown_at - last_delta[0]) * 1000 if shown_at else float("nan"),
+                    "max_loop_block_ms": lag[0] * 1000,
+                    "exact": float(text.rstrip() == BENCH_TEXT.rstrip()),
+                    "shown_chars": float(len(text)),
+                }
+            )
+        app.stream.stop()
+    await client.aclose()
+    return results
+
+
+# -- 2-4. processes in pseudo-terminals ----------------------------------------------------
+
+
+def t3tui_argv(server: OpencodeServer, directory: str, session: str | None = None) -> list[str]:
+    argv = [sys.executable, "-m", "t3tui", "--url", server.url, "--directory", directory]
+    return argv + (["--session", session] if session else [])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--bursts", type=int, default=3)
+    args = ap.parse_args()
+    binary = ensure_opencode()
+    model = MockModel()
+    model.start()
+    server = OpencodeServer(model_base_url=model.base_url)
+    server.start()
+    try:
+        directory = str(server.project_dir("bench"))
+        env = {**server.env, "TERM": "xterm-256color", "T3TUI_CONFIG": "/nonexistent/t3tui.toml"}
+
+        stream_results = asyncio.run(streaming(server, directory, args.bursts))
+
+        starts = []
+        for _ in range(3):
+            proc = Pty(t3tui_argv(server, directory), env)
+            deadline = time.perf_counter() + 20
+            while proc.first_frame is None and time.perf_counter() < deadline:
+                time.sleep(0.01)
+            starts.append(proc.first_frame or float("nan"))
+            if len(starts) == 3:
+                time.sleep(2)  # settle after start-up, then measure idle
+                c0 = cpu_seconds(proc.proc.pid)
+                time.sleep(10)
+                idle_cpu = cpu_seconds(proc.proc.pid) - c0
+            proc.stop()
+
+        sid = httpx.post(f"{server.url}/session", params={"directory": directory}, json={}, auth=server.auth).json()[
+            "id"
+        ]
+        ours = Pty(t3tui_argv(server, directory, sid), env)
+        theirs = Pty(
+            [str(binary), "attach", server.url, "--session", sid, "--dir", directory], env, cwd=directory
+        )
+        time.sleep(6)  # both up and attached
+        a0, b0 = cpu_seconds(ours.proc.pid), cpu_seconds(theirs.proc.pid)
+        t0 = time.perf_counter()
+        for _ in range(args.bursts):
+            burst(server, directory, sid)
+            time.sleep(0.3)
+            wait_idle(server, directory, sid)
+        time.sleep(1.0)
+        window = time.perf_counter() - t0
+        a1, b1 = cpu_seconds(ours.proc.pid), cpu_seconds(theirs.proc.pid)
+        alive = (ours.proc.poll() is None, theirs.proc.poll() is None)
+        ours.stop()
+        theirs.stop()
+    finally:
+        server.stop(cleanup=True)
+        model.stop()
+
+    print("live benchmarks (real opencode 1.18.33, 2,000-token bursts)")
+    for i, r in enumerate(stream_results, 1):
+        print(
+            f"  burst {i}: full text shown {r['latency_ms']:.1f} ms after the last delta (target <= 50), "
+            f"event loop blocked at most {r['max_loop_block_ms']:.1f} ms (target <= 50), "
+            f"text exact: {'yes' if r['exact'] else 'NO (%d of %d chars)' % (r['shown_chars'], len(BENCH_TEXT))}"
+        )
+    print(f"  startup to first frame: {', '.join(f'{s * 1000:.0f} ms' for s in starts)} (target <= 800 ms)")
+    print(f"  idle CPU over 10 s: {idle_cpu:.2f} s ({idle_cpu * 10:.1f} % of one core)")
+    ours_cpu, theirs_cpu = a1 - a0, b1 - b0
+    print(f"  side by side, {args.bursts} bursts in {window:.1f} s (both running: {alive}):")
+    print(f"    t3tui           : {ours_cpu:.2f} CPU s")
+    print(f"    opencode attach : {theirs_cpu:.2f} CPU s")
+    if ours_cpu > 0:
+        print(f"    ratio opencode/t3tui: {theirs_cpu / ours_cpu:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
