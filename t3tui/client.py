@@ -193,7 +193,12 @@ class OpencodeClient:
         cls: type[OpencodeError]
         if status == 401:
             cls = AuthError
-            msg = "the server refused the password (HTTP 401)" if not isinstance(data, dict) else msg
+            if not isinstance(data, dict):
+                msg = (
+                    "the server refused the password (HTTP 401)"
+                    if self._auth is not None
+                    else "the server needs a password (HTTP 401)"
+                )
         elif status == 404:
             cls = NotFoundError
         elif 400 <= status < 500:

@@ -151,6 +151,7 @@ class Turn:
         "settled_by",
         "synthetic",
         "optimistic_prompt",
+        "unconfirmed",
     )
 
     def __init__(self, turn_id: str, thread: Thread, state: TurnState) -> None:
@@ -167,6 +168,9 @@ class Turn:
         self.settled_by: str | None = None
         self.synthetic = False
         self.optimistic_prompt: str | None = None
+        # The stream-open count when this client sent the prompt, until the server
+        # shows the user message: a resync that began before the prompt must not settle it.
+        self.unconfirmed: int | None = None
 
     # -- derived views ----------------------------------------------------------------
 
@@ -313,6 +317,7 @@ class Store:
         self.disposed_count = 0
         self.rejected = 0
         self.events = 0
+        self.opens = 0  # how many times the stream opened (a resync follows each)
         self.dirty: set[str] = set()
         self.changed = True
         self._parts: dict[str, PartState] = {}
@@ -394,6 +399,8 @@ class Store:
     def apply_stream(self, state: str, reason: str | None = None) -> None:
         if state not in ("open", "closed"):
             raise ValueError(f"unknown stream state {state!r}")
+        if state == "open" and self.connection != "open":
+            self.opens += 1
         self.connection = state  # type: ignore[assignment]
         self.connection_reason = reason
         self.changed = True
@@ -479,6 +486,7 @@ class Store:
             if turn is None or turn.synthetic:
                 turn = self._start_turn(th, info.id, live)
             turn.user = msg
+            turn.unconfirmed = None
             msg.turn_id = turn.id
             if turn.started_at is None:
                 turn.started_at = info.time.created
@@ -874,6 +882,10 @@ class Store:
         for th in list(self.threads.values()):
             if th.id in data or th.directory != directory:
                 continue
+            if any(th.turns[t].unconfirmed == self.opens for t in th.open):
+                # A prompt sent since this resync's connection opened: the status may
+                # predate it, and the server has not answered it yet.
+                continue
             if th.active or th.open:
                 self.dirty.add(th.id)
                 self._leave_active(th)
@@ -983,6 +995,8 @@ class Store:
             turn = self._new_turn(th, mid, state)
             turn.started_at = self.clock() * 1000
         turn.optimistic_prompt = action.get("text") or ""
+        if turn.user is None:
+            turn.unconfirmed = self.opens
 
     def _action_refresh(self, action: dict[str, Any]) -> None:
         status = action.get("status")

@@ -192,7 +192,8 @@ class EventStream:
                 raise StreamTimeout(f"the server did not answer within {answer_within:g}s") from exc
             resp = source.response
             if resp.status_code == 401:
-                raise AuthError("the server refused the password (HTTP 401)", 401)
+                what = "refused the password" if self.client.has_password else "needs a password"
+                raise AuthError(f"the server {what} (HTTP 401)", 401)
             if not resp.is_success:
                 await resp.aread()
                 self.client._decode(resp)

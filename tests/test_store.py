@@ -379,3 +379,27 @@ def test_deleted_session_disappears() -> None:
     store = run([session_updated(sid), *events])
     store.apply(ev("session.deleted", {"sessionID": sid, "info": {"id": sid}}))
     assert store.threads == {}
+
+
+def test_resync_begun_before_a_prompt_does_not_settle_it() -> None:
+    sid = new_id("ses")
+    store = run([stream("open"), session_updated(sid), *idle(sid)])
+    mid = new_id("msg")
+    store.apply({"action": {"kind": "prompt", "sessionID": sid, "messageID": mid, "text": "hi"}})
+    # This status answer was fetched before the prompt reached the server.
+    store.apply(snapshot("status", {}))
+    assert turn_states(store, sid) == ["running"] and store.threads[sid].status == "running"
+    # A later reconnect's resync (the server knows of no run) does settle it.
+    store.apply_all([stream("closed"), stream("open"), snapshot("status", {})])
+    assert turn_states(store, sid) == ["interrupted"] and store.threads[sid].status == "ready"
+    assert store.check_invariants() == []
+
+
+def test_server_copy_confirms_the_prompt() -> None:
+    sid = new_id("ses")
+    store = run([stream("open"), session_updated(sid)])
+    mid = new_id("msg")
+    store.apply({"action": {"kind": "prompt", "sessionID": sid, "messageID": mid, "text": "hi"}})
+    store.apply(msg_updated(user_info(sid, mid)))
+    store.apply(snapshot("status", {}))
+    assert turn_states(store, sid) == ["interrupted"]
