@@ -29,6 +29,8 @@ import httpx
 INSTALL_HINT = (
     "opencode is not installed. Install it with:\n"
     "    npm install -g opencode-ai\n"
+    "(without root: npm install -g --prefix ~/.local opencode-ai, with ~/.local/bin on PATH,\n"
+    "or next to t3tui: npm install -g --prefix <your venv> opencode-ai)\n"
     "or connect to a server that is already running with:\n"
     "    t3tui --url http://127.0.0.1:4096"
 )
@@ -39,10 +41,16 @@ class ServerError(Exception):
 
 
 def find_opencode(configured: str | None = None) -> str | None:
+    """The configured path, else ``opencode`` on PATH, else next to t3tui's own Python
+    (``npm install -g --prefix .venv opencode-ai`` puts it in the venv's ``bin``)."""
     if configured:
         path = Path(configured).expanduser()
         return str(path) if path.is_file() and os.access(path, os.X_OK) else None
-    return shutil.which("opencode")
+    found = shutil.which("opencode")
+    if found:
+        return found
+    beside = Path(sys.executable).parent / "opencode"
+    return str(beside) if beside.is_file() and os.access(beside, os.X_OK) else None
 
 
 def free_port() -> int:
