@@ -235,7 +235,9 @@ async def test_server_killed_mid_turn_and_restarted(fresh_opencode: OpencodeServ
     srv = fresh_opencode
     proj = srv.project_dir("a")
     port = srv.port
-    async with LiveClient(srv.url, [proj]) as lc:
+    # A short watchdog also bounds the wait for the stream's answer (min(watchdog, 10 s)):
+    # a restarting opencode accepts connections for a moment and never answers them.
+    async with LiveClient(srv.url, [proj], watchdog=4.0) as lc:
         sid = await lc.new_session(proj)
         mid = await lc.prompt(sid, "go slowly", "slow")
         await lc.wait_until(lambda: has_text(lc, sid, mid, 2), what="streamed text")
