@@ -224,7 +224,9 @@ class OpencodeClient:
         return await self.request("GET", "/session", directory=directory)
 
     async def get_session(self, session_id: str, directory: str | None = None) -> Session:
-        return Session.model_validate(await self.request("GET", f"/session/{session_id}", directory=directory))
+        return Session.model_validate(
+            await self.request("GET", f"/session/{session_id}", directory=directory)
+        )
 
     async def create_session(
         self, directory: str, *, title: str | None = None, parent_id: str | None = None
@@ -286,7 +288,9 @@ class OpencodeClient:
         body: dict[str, Any] = {"reply": reply}
         if message:
             body["message"] = message
-        return bool(await self.request("POST", f"/permission/{request_id}/reply", directory=directory, body=body))
+        return bool(
+            await self.request("POST", f"/permission/{request_id}/reply", directory=directory, body=body)
+        )
 
     async def raw_questions(self, directory: str) -> Any:
         return await self.request("GET", "/question", directory=directory)
@@ -296,7 +300,9 @@ class OpencodeClient:
 
     async def reply_question(self, request_id: str, directory: str | None, answers: list[list[str]]) -> bool:
         body = {"answers": answers}
-        return bool(await self.request("POST", f"/question/{request_id}/reply", directory=directory, body=body))
+        return bool(
+            await self.request("POST", f"/question/{request_id}/reply", directory=directory, body=body)
+        )
 
     async def reject_question(self, request_id: str, directory: str | None) -> bool:
         return bool(await self.request("POST", f"/question/{request_id}/reject", directory=directory))
@@ -309,8 +315,12 @@ class OpencodeClient:
     async def providers(self, directory: str | None = None) -> ProviderList:
         return ProviderList.model_validate(await self.raw_providers(directory))
 
-    async def provider_auth_methods(self, directory: str | None = None) -> dict[str, list[ProviderAuthMethod]]:
-        return ProviderAuthAdapter.validate_python(await self.request("GET", "/provider/auth", directory=directory))
+    async def provider_auth_methods(
+        self, directory: str | None = None
+    ) -> dict[str, list[ProviderAuthMethod]]:
+        return ProviderAuthAdapter.validate_python(
+            await self.request("GET", "/provider/auth", directory=directory)
+        )
 
     async def set_api_key(self, provider_id: str, key: str) -> bool:
         if not key:
@@ -331,7 +341,9 @@ class OpencodeClient:
         body: dict[str, Any] = {"method": method}
         if code:
             body["code"] = code
-        return await self.request("POST", f"/provider/{provider_id}/oauth/callback", directory=directory, body=body)
+        return await self.request(
+            "POST", f"/provider/{provider_id}/oauth/callback", directory=directory, body=body
+        )
 
 
 def describe_transport_error(exc: Exception, url: str) -> str:

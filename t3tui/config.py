@@ -94,12 +94,14 @@ def parse(text: str, path: Path) -> Settings:
         kind = KNOWN.get(key)
         where = _where(path, text, key)
         if kind is None:
-            settings.problems.append(f"{where}: unknown key '{key}' ignored (known: {', '.join(sorted(KNOWN))})")
+            settings.problems.append(
+                f"{where}: unknown key '{key}' ignored (known: {', '.join(sorted(KNOWN))})"
+            )
             continue
         if not isinstance(value, kind):
             settings.problems.append(
-                f"{where}: '{key}' must be a {'table' if kind is dict else 'string'}, not {type(value).__name__}; "
-                "using the default"
+                f"{where}: '{key}' must be a {'table' if kind is dict else 'string'}, "
+                f"not {type(value).__name__}; using the default"
             )
             continue
         if key == "keys":
@@ -108,11 +110,13 @@ def parse(text: str, path: Path) -> Settings:
                     settings.keys[str(binding)] = keys.strip()
                 else:
                     line = _where(path, text, str(binding))
-                    settings.problems.append(f"{line}: keys.{binding} must be a key name such as \"ctrl+t\"")
+                    settings.problems.append(f'{line}: keys.{binding} must be a key name such as "ctrl+t"')
             continue
         setattr(settings, key, value.strip() or None)
     if settings.url and not re.match(r"^https?://", settings.url):
-        settings.problems.append(f"{_where(path, text, 'url')}: 'url' must start with http:// or https://; ignored")
+        settings.problems.append(
+            f"{_where(path, text, 'url')}: 'url' must start with http:// or https://; ignored"
+        )
         settings.url = None
     return settings
 

@@ -25,7 +25,11 @@ def redact(value: Any) -> Any:
     """A copy of ``value`` with every secret-looking field replaced by ``"***"``."""
     if isinstance(value, dict):
         return {
-            k: ("***" if isinstance(k, str) and k.lower() in SECRET_KEYS and v not in (None, "") else redact(v))
+            k: (
+                "***"
+                if isinstance(k, str) and k.lower() in SECRET_KEYS and v not in (None, "")
+                else redact(v)
+            )
             for k, v in value.items()
         }
     if isinstance(value, list):

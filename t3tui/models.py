@@ -8,7 +8,7 @@ without ``directory``) still parse.
 
 from __future__ import annotations
 
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -88,7 +88,7 @@ class StatusRetry(Wire):
     action: dict[str, Any] | None = None
 
 
-SessionStatus = Union[StatusIdle, StatusBusy, StatusRetry]
+SessionStatus = StatusIdle | StatusBusy | StatusRetry
 SessionStatusAdapter: TypeAdapter[SessionStatus] = TypeAdapter(SessionStatus)
 StatusMapAdapter: TypeAdapter[dict[str, SessionStatus]] = TypeAdapter(dict[str, SessionStatus])
 
@@ -201,7 +201,7 @@ class OpaquePart(PartBase):
     model_config = ConfigDict(extra="allow")
 
 
-Part = Union[TextPart, ReasoningPart, ToolPart, StepStartPart, StepFinishPart, OpaquePart]
+Part = TextPart | ReasoningPart | ToolPart | StepStartPart | StepFinishPart | OpaquePart
 
 _PART_TYPES: dict[str, type[PartBase]] = {
     "text": TextPart,
@@ -321,7 +321,7 @@ class DisposeResult(Wire):
     affectedDirectoryKeys: list[str] = Field(default_factory=list)
 
     @classmethod
-    def from_wire(cls, data: Any) -> "DisposeResult":
+    def from_wire(cls, data: Any) -> DisposeResult:
         if data is True:
             return cls(status="completed")
         if isinstance(data, dict):

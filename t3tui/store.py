@@ -45,7 +45,18 @@ DEDUPE_WINDOW = 8192
 class PartState:
     """One part of a message. Streamed text lives in ``chunks`` until someone reads it."""
 
-    __slots__ = ("id", "message", "type", "chunks", "_text", "final", "data", "version", "generation", "hidden")
+    __slots__ = (
+        "id",
+        "message",
+        "type",
+        "chunks",
+        "_text",
+        "final",
+        "data",
+        "version",
+        "generation",
+        "hidden",
+    )
 
     def __init__(self, part_id: str, message: MessageState, kind: str = "text") -> None:
         self.id = part_id

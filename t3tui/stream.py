@@ -282,7 +282,9 @@ class EventStream:
             await fetch("providers", None, client.raw_providers())
 
 
-def store_targets(store: Any, extra_dirs: Iterable[str] = (), viewed: Callable[[], Iterable[str]] = tuple) -> Callable[[], ResyncTargets]:
+def store_targets(
+    store: Any, extra_dirs: Iterable[str] = (), viewed: Callable[[], Iterable[str]] = tuple
+) -> Callable[[], ResyncTargets]:
     """Resync targets drawn from a store: its directories, and the threads that matter.
 
     Those are the threads that were running (their fate is what the resync settles) and

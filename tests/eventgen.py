@@ -11,10 +11,12 @@ _ids = itertools.count(1)
 
 def new_id(prefix: str) -> str:
     n = next(_ids)
-    return f"{prefix}_{0x1fd000000000 + n * 0x1000:012x}{n:014d}"
+    return f"{prefix}_{0x1FD000000000 + n * 0x1000:012x}{n:014d}"
 
 
-def ev(kind: str, props: dict[str, Any] | None, directory: str | None = DIR, eid: str | None = None) -> dict[str, Any]:
+def ev(
+    kind: str, props: dict[str, Any] | None, directory: str | None = DIR, eid: str | None = None
+) -> dict[str, Any]:
     payload: dict[str, Any] = {"id": eid or new_id("evt"), "type": kind}
     if props is not None:
         payload["properties"] = props
@@ -25,7 +27,9 @@ def ev(kind: str, props: dict[str, Any] | None, directory: str | None = DIR, eid
     return {"event": env}
 
 
-def session_info(sid: str, directory: str = DIR, title: str = "A thread", parent: str | None = None) -> dict[str, Any]:
+def session_info(
+    sid: str, directory: str = DIR, title: str = "A thread", parent: str | None = None
+) -> dict[str, Any]:
     info: dict[str, Any] = {
         "id": sid,
         "slug": "quiet-tiger",
@@ -90,7 +94,9 @@ def msg_updated(info: dict[str, Any], directory: str = DIR) -> dict[str, Any]:
     return ev("message.updated", {"sessionID": info["sessionID"], "info": info}, directory)
 
 
-def text_part(sid: str, mid: str, pid: str, text: str, *, end: bool | None = None, kind: str = "text") -> dict[str, Any]:
+def text_part(
+    sid: str, mid: str, pid: str, text: str, *, end: bool | None = None, kind: str = "text"
+) -> dict[str, Any]:
     part: dict[str, Any] = {"id": pid, "sessionID": sid, "messageID": mid, "type": kind, "text": text}
     if end is not None:
         part["time"] = {"start": 1795245218300, **({"end": 1795245218900} if end else {})}
@@ -99,7 +105,9 @@ def text_part(sid: str, mid: str, pid: str, text: str, *, end: bool | None = Non
 
 def part_updated(part: dict[str, Any], directory: str = DIR) -> dict[str, Any]:
     return ev(
-        "message.part.updated", {"sessionID": part["sessionID"], "part": part, "time": 1795245218300}, directory
+        "message.part.updated",
+        {"sessionID": part["sessionID"], "part": part, "time": 1795245218300},
+        directory,
     )
 
 
@@ -120,7 +128,9 @@ def idle(sid: str, directory: str = DIR) -> list[dict[str, Any]]:
 
 
 def session_error(sid: str, name: str, message: str, directory: str = DIR) -> dict[str, Any]:
-    return ev("session.error", {"sessionID": sid, "error": {"name": name, "data": {"message": message}}}, directory)
+    return ev(
+        "session.error", {"sessionID": sid, "error": {"name": name, "data": {"message": message}}}, directory
+    )
 
 
 ABORTED = {"name": "MessageAbortedError", "data": {"message": "Aborted"}}
@@ -149,7 +159,11 @@ def question_asked(sid: str, rid: str, directory: str = DIR) -> dict[str, Any]:
             "id": rid,
             "sessionID": sid,
             "questions": [
-                {"question": "Which colour?", "header": "Colour", "options": [{"label": "Red"}, {"label": "Blue"}]}
+                {
+                    "question": "Which colour?",
+                    "header": "Colour",
+                    "options": [{"label": "Red"}, {"label": "Blue"}],
+                }
             ],
         },
         directory,

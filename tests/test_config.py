@@ -17,7 +17,12 @@ def test_valid_config() -> None:
         'url = "http://127.0.0.1:4096"\nlanguage = "zh"\ntheme = "nord"\n[keys]\nnew_thread = "ctrl+t"\n', P
     )
     assert s.problems == []
-    assert (s.url, s.language, s.theme, s.keys) == ("http://127.0.0.1:4096", "zh", "nord", {"new_thread": "ctrl+t"})
+    assert (s.url, s.language, s.theme, s.keys) == (
+        "http://127.0.0.1:4096",
+        "zh",
+        "nord",
+        {"new_thread": "ctrl+t"},
+    )
 
 
 def test_wrong_type_names_key_and_line() -> None:
@@ -47,7 +52,9 @@ def test_bad_url_and_bad_key_binding() -> None:
 def test_env_overrides_file(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text('url = "http://127.0.0.1:1"\nlanguage = "en"\n', encoding="utf-8")
-    s = load(path, env={"T3TUI_URL": "http://127.0.0.1:2", "T3TUI_LANG": "zh", "OPENCODE_SERVER_USERNAME": "me"})
+    s = load(
+        path, env={"T3TUI_URL": "http://127.0.0.1:2", "T3TUI_LANG": "zh", "OPENCODE_SERVER_USERNAME": "me"}
+    )
     assert (s.url, s.language, s.username) == ("http://127.0.0.1:2", "zh", "me")
     assert load(tmp_path / "missing.toml", env={}).problems == []
 

@@ -149,7 +149,9 @@ def test_abort_during_permission_wait_drops_the_request() -> None:
 def test_permission_snapshot_of_running_thread_is_shown() -> None:
     sid = new_id("ses")
     _, _, _, events = prompt_run(sid, finish=False)
-    store = run([*events, snapshot("permissions", [permission_asked(sid, "per_9")["event"]["payload"]["properties"]])])
+    store = run(
+        [*events, snapshot("permissions", [permission_asked(sid, "per_9")["event"]["payload"]["properties"]])]
+    )
     assert list(store.threads[sid].permissions) == ["per_9"]
     store.apply(snapshot("permissions", []))
     assert store.threads[sid].permissions == {}
@@ -227,7 +229,10 @@ def test_late_join_delta_before_anything_then_snapshot() -> None:
                 "messages",
                 [
                     {"info": user_info(sid, user), "parts": [text_part(sid, user, new_id("prt"), "go")]},
-                    {"info": assistant_info(sid, asst, user), "parts": [text_part(sid, asst, part, "", end=False)]},
+                    {
+                        "info": assistant_info(sid, asst, user),
+                        "parts": [text_part(sid, asst, part, "", end=False)],
+                    },
                 ],
                 session=sid,
             ),
@@ -287,7 +292,9 @@ def test_failed_interrupt_puts_the_turn_back() -> None:
     _, _, _, events = prompt_run(sid, finish=False)
     store = run(events)
     store.apply({"action": {"kind": "interrupt", "sessionID": sid}})
-    store.apply({"action": {"kind": "interrupt", "sessionID": sid, "ok": False, "error": "connection refused"}})
+    store.apply(
+        {"action": {"kind": "interrupt", "sessionID": sid, "ok": False, "error": "connection refused"}}
+    )
     assert turn_states(store, sid) == ["running"]
     assert store.threads[sid].status == "running"
     assert store.threads[sid].interrupt_error == "connection refused"
@@ -319,7 +326,9 @@ def test_optimistic_prompt_then_server_copy_and_refusal() -> None:
     mid2 = new_id("msg")
     store.apply({"action": {"kind": "prompt", "sessionID": sid, "messageID": mid2, "text": "again"}})
     assert turn_states(store, sid) == ["running", "queued"]
-    store.apply({"action": {"kind": "prompt", "sessionID": sid, "messageID": mid2, "ok": False, "error": "nope"}})
+    store.apply(
+        {"action": {"kind": "prompt", "sessionID": sid, "messageID": mid2, "ok": False, "error": "nope"}}
+    )
     assert turn_states(store, sid) == ["running", "error"]
     assert th.turns[mid2].error == "nope"
 
@@ -329,7 +338,9 @@ def test_refused_only_prompt_leaves_thread_in_error() -> None:
     store = run([session_updated(sid)])
     mid = new_id("msg")
     store.apply({"action": {"kind": "prompt", "sessionID": sid, "messageID": mid, "text": "x"}})
-    store.apply({"action": {"kind": "prompt", "sessionID": sid, "messageID": mid, "ok": False, "error": "404"}})
+    store.apply(
+        {"action": {"kind": "prompt", "sessionID": sid, "messageID": mid, "ok": False, "error": "404"}}
+    )
     th = store.threads[sid]
     assert th.status == "error" and th.last_error == "404"
     assert store.check_invariants() == []

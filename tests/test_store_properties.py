@@ -38,7 +38,16 @@ from t3tui.eventlog import dump
 from t3tui.store import OPEN, Store
 
 DIRS = [DIR, "/home/dev/project-b"]
-FLOWS = ["complete", "abort", "error400", "retry", "permission", "permission_abort", "question", "unknown_model"]
+FLOWS = [
+    "complete",
+    "abort",
+    "error400",
+    "retry",
+    "permission",
+    "permission_abort",
+    "question",
+    "unknown_model",
+]
 
 
 def flow(sid: str, kind: str, directory: str, tokens: int) -> tuple[list[dict[str, Any]], str]:
@@ -98,7 +107,9 @@ def flow(sid: str, kind: str, directory: str, tokens: int) -> tuple[list[dict[st
     if kind == "permission_abort":
         return head + [permission_asked(sid, new_id("per"), directory)] + deltas + aborted, "interrupted"
     rid = new_id("que")
-    answered = [ev("question.replied", {"sessionID": sid, "requestID": rid, "answers": [["Blue"]]}, directory)]
+    answered = [
+        ev("question.replied", {"sessionID": sid, "requestID": rid, "answers": [["Blue"]]}, directory)
+    ]
     return head + [question_asked(sid, rid, directory)] + answered + deltas + done, "completed"
 
 
@@ -111,7 +122,11 @@ GARBAGE = st.sampled_from(
         {"event": {"payload": {"type": "server.heartbeat", "properties": {}}}},
         {"event": {"payload": {"type": "sync", "syncEvent": {"id": "evt_x"}}}},
         {"event": {"payload": {"type": "message.part.delta", "properties": {}}}},
-        {"event": {"payload": {"type": "session.status", "properties": {"sessionID": "ses_zz", "status": {}}}}},
+        {
+            "event": {
+                "payload": {"type": "session.status", "properties": {"sessionID": "ses_zz", "status": {}}}
+            }
+        },
         {"event": {"payload": {"type": "message.updated", "properties": {"info": {"id": 5}}}}},
         {"event": {"payload": {"type": "message.part.updated", "properties": {"part": {"type": "tool"}}}}},
         {"event": {"payload": {"type": "session.error", "properties": {"error": "weird"}}}},
@@ -198,9 +213,13 @@ def test_interrupts_disconnects_and_resyncs_never_break_the_invariant(
             store.apply(snapshot("status", active, directory))
         elif roll == 2:
             sid = data.draw(st.sampled_from(sids))
-            store.apply({"action": {"kind": "prompt", "sessionID": sid, "messageID": new_id("msg"), "text": "x"}})
+            store.apply(
+                {"action": {"kind": "prompt", "sessionID": sid, "messageID": new_id("msg"), "text": "x"}}
+            )
             if data.draw(st.booleans()):
-                store.apply({"action": {"kind": "prompt", "sessionID": sid, "messageID": "msg_none", "ok": False}})
+                store.apply(
+                    {"action": {"kind": "prompt", "sessionID": sid, "messageID": "msg_none", "ok": False}}
+                )
         assert store.check_invariants() == []
     dumped = dump(store)
     assert [t["id"] for t in dumped["threads"]] == sorted(t["id"] for t in dumped["threads"])

@@ -117,7 +117,10 @@ async def test_tls_error_is_a_clear_message() -> None:
 @pytest.mark.parametrize(
     ("health", "expected"),
     [
-        ({"healthy": True, "version": "0.9.2"}, "This server is opencode 0.9.2; t3tui is tested with 1.18.33"),
+        (
+            {"healthy": True, "version": "0.9.2"},
+            "This server is opencode 0.9.2; t3tui is tested with 1.18.33",
+        ),
         ({"healthy": True}, "did not say its version"),
     ],
 )

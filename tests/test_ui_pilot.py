@@ -43,7 +43,9 @@ def test_catalogs_have_every_key_and_placeholder() -> None:
     assert len(available()) >= 2
     for lang in available():
         cat = catalog(lang)
-        assert set(cat) == set(en), f"{lang}: missing {sorted(set(en) - set(cat))}, extra {sorted(set(cat) - set(en))}"
+        assert set(cat) == set(en), (
+            f"{lang}: missing {sorted(set(en) - set(cat))}, extra {sorted(set(cat) - set(en))}"
+        )
         for key, text in en.items():
             assert set(PLACEHOLDER.findall(cat[key])) == set(PLACEHOLDER.findall(text)), (lang, key)
 

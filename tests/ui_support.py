@@ -73,7 +73,13 @@ def make_app(
 
 def streaming() -> Store:
     user, asst, part, events = prompt_run(SID, "Explain the **settlement** rule", tokens=0, finish=False)
-    chunks = ["The rule has ", "three parts:\n\n", "1. settle on idle\n", "2. interrupt is optimistic\n", "3. late truth"]
+    chunks = [
+        "The rule has ",
+        "three parts:\n\n",
+        "1. settle on idle\n",
+        "2. interrupt is optimistic\n",
+        "3. late truth",
+    ]
     return make_store(
         [session_updated(SID, title="Settlement"), *events, *(delta(SID, asst, part, c) for c in chunks)]
     )
@@ -110,7 +116,13 @@ def retrying() -> Store:
         [
             session_updated(SID, title="Flaky upstream"),
             *events,
-            status(SID, "retry", attempt=3, message="mock upstream exploded (scripted 500)", next=(NOW + 7) * 1000),
+            status(
+                SID,
+                "retry",
+                attempt=3,
+                message="mock upstream exploded (scripted 500)",
+                next=(NOW + 7) * 1000,
+            ),
         ]
     )
 
@@ -127,7 +139,9 @@ def question() -> Store:
 
 def reconnecting() -> Store:
     _, _, _, events = prompt_run(SID, "long answer", tokens=3, finish=False)
-    return make_store([session_updated(SID, title="Long answer"), *events, stream("closed", "server closed the stream")])
+    return make_store(
+        [session_updated(SID, title="Long answer"), *events, stream("closed", "server closed the stream")]
+    )
 
 
 def long_thread(turns: int = 300) -> Store:
@@ -141,4 +155,6 @@ def long_thread(turns: int = 300) -> Store:
 def hostile() -> Store:
     user, asst, part, events = prompt_run(SID, "[bold]not markup[/bold] \x1b[31mred?", tokens=0, finish=False)
     nasty = "Reply with [/bold] and [link=x]y[/link] and \x1b[2J\x1b[H escape codes.\n"
-    return make_store([session_updated(SID, title="[red]title[/red]"), *events, delta(SID, asst, part, nasty)])
+    return make_store(
+        [session_updated(SID, title="[red]title[/red]"), *events, delta(SID, asst, part, nasty)]
+    )

@@ -150,7 +150,8 @@ class QuestionPanel(Vertical, can_focus=True):
         multi.clear_options()
         labels = [o.label for o in q.options]
         prompts = [
-            Text(clean(o.label), style="bold") + (Text("  " + clean(o.description), style="dim") if o.description else Text(""))
+            Text(clean(o.label), style="bold")
+            + (Text("  " + clean(o.description), style="dim") if o.description else Text(""))
             for o in q.options
         ]
         if q.multiple:

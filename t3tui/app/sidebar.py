@@ -60,18 +60,19 @@ def ordered_threads(threads: Iterable[Thread]) -> list[tuple[str, list[tuple[int
             else:
                 roots.append(th)
         out: list[tuple[int, Thread]] = []
-
-        def walk(th: Thread, depth: int) -> None:
-            out.append((depth, th))
-            for child in sorted(children.get(th.id, ()), key=lambda c: (-c.updated, c.id)):
-                walk(child, depth + 1)
-
         for th in sorted(roots, key=lambda r: (-r.updated, r.id)):
-            walk(th, 0)
+            _walk(th, 0, children, out)
         newest = max((th.updated for th in items), default=0.0)
         groups.append((newest, directory, out))
     groups.sort(key=lambda g: (-g[0], g[1]))
     return [(d, rows) for _, d, rows in groups]
+
+
+def _walk(th: Thread, depth: int, children: dict[str, list[Thread]], out: list[tuple[int, Thread]]) -> None:
+    """A thread, then its children (subagents) nested under it."""
+    out.append((depth, th))
+    for child in sorted(children.get(th.id, ()), key=lambda c: (-c.updated, c.id)):
+        _walk(child, depth + 1, children, out)
 
 
 class Sidebar(OptionList):
@@ -92,7 +93,9 @@ class Sidebar(OptionList):
                 label = Text("  " * depth + ("└ " if depth else ""))
                 marker = "▸ " if th.id == current else "  "
                 label.append(marker, style="bold")
-                label.append(one_line(th.title or t("sidebar.untitled"), 40), style="bold" if th.id == current else "")
+                label.append(
+                    one_line(th.title or t("sidebar.untitled"), 40), style="bold" if th.id == current else ""
+                )
                 text, style = badge(th, now, th.id in unseen)
                 if text:
                     label.append("\n" + "  " * (depth + 2) + text, style=style)

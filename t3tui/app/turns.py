@@ -237,7 +237,9 @@ class TurnView(Vertical):
         """The assistant text this view shows (what the user reads)."""
         if self.compact:
             return self.turn.text
-        return "".join(v.part.text for v in self._views.values() if isinstance(v, TextPartView | SettledTextView))
+        return "".join(
+            v.part.text for v in self._views.values() if isinstance(v, TextPartView | SettledTextView)
+        )
 
     def _sync_compact(self) -> None:
         turn = self.turn
@@ -323,7 +325,12 @@ def turn_status_text(turn: Turn, now_ms: float) -> str:
         th = turn.thread
         if th.status == "retrying" and th.retry is not None:
             wait = max(0.0, ((th.retry.next or now_ms) - now_ms) / 1000)
-            return t("turn.retrying", attempt=th.retry.attempt, seconds=duration(wait), message=one_line(th.retry.message, 80))
+            return t(
+                "turn.retrying",
+                attempt=th.retry.attempt,
+                seconds=duration(wait),
+                message=one_line(th.retry.message, 80),
+            )
         return t("turn.working", elapsed=duration((now_ms - started) / 1000 if started else 0))
     if turn.state == "completed":
         end = turn.completed_at or now_ms
@@ -396,7 +403,9 @@ class ThreadView(VerticalScroll):
         for tid in new:
             view = TurnView(thread.turns[tid], self.clock)
             self._views[tid] = view
-            before = next((self._views[o] for o in wanted if o > tid and o in self._views and o not in new), None)
+            before = next(
+                (self._views[o] for o in wanted if o > tid and o in self._views and o not in new), None
+            )
             await self.mount(view, before=before) if before is not None else await self.mount(view)
         for tid in wanted:
             if tid not in new:
@@ -442,7 +451,9 @@ class ThreadView(VerticalScroll):
                 views = [TurnView(thread.turns[tid], self.clock) for tid in ids]
                 self._views.update(zip(ids, views, strict=True))
                 self._first = new_first
-                await self.mount_all(views, before=anchor_view) if anchor_view is not None else await self.mount_all(views)
+                await self.mount_all(
+                    views, before=anchor_view
+                ) if anchor_view is not None else await self.mount_all(views)
                 excess = len(self._views) - MAX_MOUNTED
                 if excess > 0:
                     end = self._last if self._last is not None else len(order)

@@ -1,3 +1,4 @@
+# ruff: noqa: B023, UP031, E501
 """Live benchmarks against the real opencode (installed by the test harness), on 2 cores.
 
 1. Streaming: the real server streams a 2,000-token burst (about 10,000 events/s). We
@@ -116,7 +117,9 @@ class Pty:
 def wait_idle(server: OpencodeServer, directory: str, sid: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        status = httpx.get(f"{server.url}/session/status", params={"directory": directory}, auth=server.auth).json()
+        status = httpx.get(
+            f"{server.url}/session/status", params={"directory": directory}, auth=server.auth
+        ).json()
         if sid not in status:
             return
         time.sleep(0.1)
@@ -127,7 +130,10 @@ def burst(server: OpencodeServer, directory: str, sid: str) -> None:
     httpx.post(
         f"{server.url}/session/{sid}/prompt_async",
         params={"directory": directory},
-        json={"parts": [{"type": "text", "text": "burst"}], "model": {"providerID": "mock", "modelID": "bench"}},
+        json={
+            "parts": [{"type": "text", "text": "burst"}],
+            "model": {"providerID": "mock", "modelID": "bench"},
+        },
         auth=server.auth,
         timeout=30,
     ).raise_for_status()
@@ -239,9 +245,9 @@ def main() -> int:
                 idle_cpu = cpu_seconds(proc.proc.pid) - c0
             proc.stop()
 
-        sid = httpx.post(f"{server.url}/session", params={"directory": directory}, json={}, auth=server.auth).json()[
-            "id"
-        ]
+        sid = httpx.post(
+            f"{server.url}/session", params={"directory": directory}, json={}, auth=server.auth
+        ).json()["id"]
         ours = Pty(t3tui_argv(server, directory, sid), env)
         theirs = Pty(
             [str(binary), "attach", server.url, "--session", sid, "--dir", directory], env, cwd=directory

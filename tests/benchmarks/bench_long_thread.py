@@ -1,3 +1,4 @@
+# ruff: noqa: E501
 """Long thread: 5,000 turns (about 5 MB of text) open to the last turn, and scroll.
 
 The thread is built as an event log (real event shapes, one prompt run per turn) and
@@ -79,7 +80,9 @@ def build(turns: int) -> tuple[Store, int]:
 
 
 async def measure(store: Store) -> dict[str, float]:
-    app = T3App(OpencodeClient("http://127.0.0.1:9"), directory="/home/dev/project", store=store, connect=False)
+    app = T3App(
+        OpencodeClient("http://127.0.0.1:9"), directory="/home/dev/project", store=store, connect=False
+    )
     out: dict[str, float] = {}
     app._auto_opened = True  # measure the opening ourselves
     async with app.run_test(size=(120, 40)) as pilot:
@@ -105,7 +108,9 @@ async def measure(store: Store) -> dict[str, float]:
             await pilot.pause(0)
             worst = max(worst, time.perf_counter() - t0)
             if "-v" in sys.argv:
-                print(f"    page {pages}: {(time.perf_counter() - t0) * 1000:.0f} ms, {view.mounted_turns} mounted")
+                print(
+                    f"    page {pages}: {(time.perf_counter() - t0) * 1000:.0f} ms, {view.mounted_turns} mounted"
+                )
             pages += 1
         out["scroll_pages"] = pages
         out["scroll_total_s"] = time.perf_counter() - started

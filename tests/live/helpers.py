@@ -114,7 +114,9 @@ class LiveClient:
     async def __aenter__(self) -> LiveClient:
         self.task = asyncio.create_task(self.stream.run())
         if self.wait_open:
-            await self.wait_until(lambda: self.stream.state == "open" and self.resyncs >= 1, 15, "stream open and resynced")
+            await self.wait_until(
+                lambda: self.stream.state == "open" and self.resyncs >= 1, 15, "stream open and resynced"
+            )
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -156,11 +158,12 @@ class LiveClient:
     def describe(self) -> str:
         s = self.stream
         return (
-            f"stream={s.state} connections={s.connections} last_error={s.last_error!r}\n"
-            f"{summary(self.store)}"
+            f"stream={s.state} connections={s.connections} last_error={s.last_error!r}\n{summary(self.store)}"
         )
 
-    async def wait_until(self, predicate: Callable[[], Any], timeout: float = TIMEOUT, what: str = "condition") -> Any:
+    async def wait_until(
+        self, predicate: Callable[[], Any], timeout: float = TIMEOUT, what: str = "condition"
+    ) -> Any:
         return await wait_until(predicate, timeout, lambda: f"{what}\n--- store ---\n{self.describe()}")
 
     # -- queries ------------------------------------------------------------------------
@@ -191,11 +194,31 @@ class LiveClient:
         th = self.store.threads[sid]
         mid = ascending_id("msg")
         self._prompted.add(sid)
-        self.observe({"action": {"kind": "prompt", "sessionID": sid, "messageID": mid, "text": text, "directory": th.directory}})
+        self.observe(
+            {
+                "action": {
+                    "kind": "prompt",
+                    "sessionID": sid,
+                    "messageID": mid,
+                    "text": text,
+                    "directory": th.directory,
+                }
+            }
+        )
         try:
             await self.client.prompt_async(sid, th.directory, text, model=("mock", mode), message_id=mid)
         except OpencodeError as exc:
-            self.observe({"action": {"kind": "prompt", "sessionID": sid, "messageID": mid, "ok": False, "error": exc.message}})
+            self.observe(
+                {
+                    "action": {
+                        "kind": "prompt",
+                        "sessionID": sid,
+                        "messageID": mid,
+                        "ok": False,
+                        "error": exc.message,
+                    }
+                }
+            )
             raise
         return mid
 
@@ -208,7 +231,9 @@ class LiveClient:
         try:
             await self.client.abort(sid, th.directory)
         except OpencodeError as exc:
-            self.observe({"action": {"kind": "interrupt", "sessionID": sid, "ok": False, "error": exc.message}})
+            self.observe(
+                {"action": {"kind": "interrupt", "sessionID": sid, "ok": False, "error": exc.message}}
+            )
             raise
         self.observe({"action": {"kind": "interrupt", "sessionID": sid, "ok": True}})
 

@@ -8,6 +8,7 @@ store, and the store's invariants after every observation (STATE.md is the contr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -182,13 +183,17 @@ async def test_two_directories_at_once(opencode: OpencodeServer, mock_model: Moc
     expected = mm.slow_text(20)
     async with LiveClient(opencode.url, [proj_a, proj_b]) as lc:
         sid_a, sid_b = await asyncio.gather(lc.new_session(proj_a), lc.new_session(proj_b))
-        mid_a, mid_b = await asyncio.gather(lc.prompt(sid_a, "in a", "slow"), lc.prompt(sid_b, "in b", "slow"))
+        mid_a, mid_b = await asyncio.gather(
+            lc.prompt(sid_a, "in a", "slow"), lc.prompt(sid_b, "in b", "slow")
+        )
         # Both visibly running at the same time.
         await lc.wait_until(
-            lambda: has_text(lc, sid_a, mid_a)
-            and has_text(lc, sid_b, mid_b)
-            and lc.turn(sid_a, mid_a).state == "running"
-            and lc.turn(sid_b, mid_b).state == "running",
+            lambda: (
+                has_text(lc, sid_a, mid_a)
+                and has_text(lc, sid_b, mid_b)
+                and lc.turn(sid_a, mid_a).state == "running"
+                and lc.turn(sid_b, mid_b).state == "running"
+            ),
             what="both streaming",
         )
         await lc.wait_until(
@@ -342,10 +347,8 @@ def _log_lines(path: Path) -> list[dict]:
         return []
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
-        try:
+        with contextlib.suppress(ValueError):  # a line being written
             out.append(json.loads(line))
-        except ValueError:
-            pass  # a line being written
     return out
 
 
@@ -397,9 +400,11 @@ async def test_capture_under_faults_replays_to_the_live_state(
             seen = lc.turn(sid, mid).text
             await asyncio.to_thread(srv.restart)
             await lc.wait_until(
-                lambda: lc.stream.connections >= 2
-                and lc.turn(sid, mid).state == "interrupted"
-                and lc.thread(sid).status == "ready",
+                lambda: (
+                    lc.stream.connections >= 2
+                    and lc.turn(sid, mid).state == "interrupted"
+                    and lc.thread(sid).status == "ready"
+                ),
                 20,
                 "live store settled",
             )
