@@ -88,6 +88,9 @@ class ProvidersScreen(Screen[None]):
     def on_mount(self) -> None:
         self.app.localize_node(self)  # type: ignore[attr-defined]
         self.query_one("#providers-filter", Input).focus()
+        # Show what the app already knows at once; the reload then brings auth methods and news.
+        if self.app.store.providers is not None:  # type: ignore[attr-defined]
+            self.refresh_rows()
         self.action_reload()
 
     @work(exclusive=True, group="providers", exit_on_error=False)
@@ -309,8 +312,12 @@ class OAuthScreen(ModalScreen[None]):
         except OpencodeError as exc:
             body.show(t("providers.oauth_failed", error=exc.message))
             return
+        # The refresh runs as the app's worker: this screen's own workers (this one too)
+        # are cancelled once it is dismissed, which would drop the refresh and its toast.
+        app.run_worker(
+            app.provider_changed(self.row.id, self.row.name, "connect"), group="auth", exit_on_error=False
+        )
         self.dismiss(None)
-        await app.provider_changed(self.row.id, self.row.name, "connect")
 
     def action_cancel(self) -> None:
         self.dismiss(None)
