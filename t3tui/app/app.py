@@ -667,7 +667,11 @@ class T3App(App[int]):
             self.observe({"action": {"kind": "refresh", "status": "pending", **item}})
             self._toast_refresh(item, deferred=True)
             return
-        await self._dispose([item])
+        self._disposing = True
+        try:
+            await self._dispose([item])
+        finally:
+            self._disposing = False
 
     def _refresh_providers_if_due(self) -> None:
         store = self.store

@@ -54,7 +54,8 @@ def row_label(row: ProviderRow) -> Text:
     label.append("● " if row.connected else "○ ", style="bold green" if row.connected else "dim")
     label.append(one_line(row.name, 40), style="bold" if row.connected else "")
     label.append(f"  {clean(row.id)}", style="dim")
-    label.append("  " + t("providers.models", count=len(row.provider.models)), style="dim")
+    count = len(row.provider.models)
+    label.append("  " + t("providers.models_one" if count == 1 else "providers.models", count=count), style="dim")
     if row.methods:
         kinds = ", ".join(clean(m.label or m.type) for m in row.methods)
         label.append("  " + t("providers.methods", methods=one_line(kinds, 60)), style="dim")
