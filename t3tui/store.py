@@ -827,29 +827,29 @@ class Store:
                 latest.settled_by = "server"
                 latest.completed_at = self.clock() * 1000
 
-    def _on_permission_asked(self, props: dict[str, Any], directory: str | None) -> None:
-        req = PermissionRequest.model_validate(props)
+    def _asked(self, req: PermissionRequest | QuestionRequest, pending: str, directory: str | None) -> None:
+        """The server waits on the user, so the session is running (docs/state-rules.md)."""
         th = self._thread(req.sessionID, directory)
         if not th.active:
             self._activate(th, "running")
-        th.permissions[req.id] = req
+        getattr(th, pending)[req.id] = req
+
+    def _answered(self, props: dict[str, Any], pending: str, directory: str | None) -> None:
+        th = self._known(props, directory)
+        if th is not None:
+            getattr(th, pending).pop(props.get("requestID") or props.get("permissionID") or "", None)
+
+    def _on_permission_asked(self, props: dict[str, Any], directory: str | None) -> None:
+        self._asked(PermissionRequest.model_validate(props), "permissions", directory)
 
     def _on_permission_replied(self, props: dict[str, Any], directory: str | None) -> None:
-        th = self._known(props, directory)
-        if th is not None:
-            th.permissions.pop(props.get("requestID") or props.get("permissionID") or "", None)
+        self._answered(props, "permissions", directory)
 
     def _on_question_asked(self, props: dict[str, Any], directory: str | None) -> None:
-        req = QuestionRequest.model_validate(props)
-        th = self._thread(req.sessionID, directory)
-        if not th.active:
-            self._activate(th, "running")
-        th.questions[req.id] = req
+        self._asked(QuestionRequest.model_validate(props), "questions", directory)
 
     def _on_question_done(self, props: dict[str, Any], directory: str | None) -> None:
-        th = self._known(props, directory)
-        if th is not None:
-            th.questions.pop(props.get("requestID") or "", None)
+        self._answered(props, "questions", directory)
 
     def _on_disposed(self, props: dict[str, Any], directory: str | None) -> None:
         """A dispose happened (global or of an instance): it carries no action id, so it
