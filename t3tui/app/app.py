@@ -48,6 +48,8 @@ def version_tuple(version: str | None) -> tuple[int, ...]:
             break
         numbers.append(int(digits.group(0)))
     return tuple(numbers)
+
+
 INTERRUPT_WINDOW = 2.0
 LANGUAGE_NAMES = {"en": "English", "zh": "简体中文"}
 
@@ -184,14 +186,16 @@ class T3App(App[int]):
         self._frame_timer = self.set_interval(FRAME, self._frame)
         self.set_interval(1.0, self._second)
         if self.connect:
-            self.stream_task = self.run_worker(self.stream.run(), name="stream", group="stream", exit_on_error=False)
+            self.stream_task = self.run_worker(
+                self.stream.run(), name="stream", group="stream", exit_on_error=False
+            )
         if self._theme_name:
             if self._theme_name in self.available_themes:
                 self.theme = self._theme_name
             else:
                 self.notices.append(t("toast.bad_theme", theme=self._theme_name))
         for notice in self.notices:
-            self.notify(notice, severity="warning", markup=False, timeout=15)
+            self.toast(notice, severity="warning", timeout=15)
         self._mark_changed()
         await self._frame()
 
@@ -215,8 +219,14 @@ class T3App(App[int]):
         wanted = {th.id for th in store.threads.values() if th.active or th.open}
         if self.current_id:
             wanted.add(self.current_id)
-        sessions = [(sid, store.threads[sid].directory if sid in store.threads else None) for sid in sorted(wanted)]
+        sessions = [
+            (sid, store.threads[sid].directory if sid in store.threads else None) for sid in sorted(wanted)
+        ]
         return ResyncTargets(directories=dirs, sessions=sessions)
+
+    def toast(self, message: str, *, severity: Any = "information", timeout: float | None = None) -> None:
+        """A notification whose text is shown as it is: messages carry server text."""
+        self.notify(message, markup=False, severity=severity, timeout=timeout)
 
     def _mark_changed(self) -> None:
         self.request_frame()
@@ -268,7 +278,9 @@ class T3App(App[int]):
 
     async def _auto_open(self) -> None:
         """On start, open the newest thread of this directory (if it has one)."""
-        mine = [th for th in self.store.threads.values() if th.directory == self.directory and not th.parent_id]
+        mine = [
+            th for th in self.store.threads.values() if th.directory == self.directory and not th.parent_id
+        ]
         if not mine:
             return
         self._auto_opened = True
@@ -311,7 +323,10 @@ class T3App(App[int]):
         th = self.current_thread
         directory = th.directory if th is not None and th.directory else self.directory
         if not self.connect:
-            conn, style = t("status.connected") if self.store.connection == "open" else t("status.offline"), ""
+            conn, style = (
+                t("status.connected") if self.store.connection == "open" else t("status.offline"),
+                "",
+            )
         elif stream.state == "open":
             conn, style = t("status.connected"), "green"
         elif stream.state == "auth_failed":
@@ -324,7 +339,13 @@ class T3App(App[int]):
             conn, style = t("status.reconnecting", attempt=stream.attempt), "yellow"
         sep = (" │ ", "dim")
         line = Text.assemble(
-            ("t3tui", "bold"), sep, (self.client.base_url, "dim"), sep, ("● " + conn, style), sep, short_dir(directory)
+            ("t3tui", "bold"),
+            sep,
+            (self.client.base_url, "dim"),
+            sep,
+            ("● " + conn, style),
+            sep,
+            short_dir(directory),
         )
         model = self.chosen_model() or (th.model if th is not None else None)
         if model:
@@ -337,7 +358,13 @@ class T3App(App[int]):
         if self.connect and stream.state == "auth_failed":
             banner.show(t("banner.auth", error=stream.last_error or ""))
             banner.display = True
-        elif self.connect and stale or not self.connect and self.store.connection == "closed" and self.store.threads:
+        elif (
+            self.connect
+            and stale
+            or not self.connect
+            and self.store.connection == "closed"
+            and self.store.threads
+        ):
             wait = stream.retry_in()
             text = t("banner.reconnecting", attempt=max(1, stream.attempt))
             if wait:
@@ -399,21 +426,19 @@ class T3App(App[int]):
         version = health.version
         numbers = version_tuple(version)
         if not numbers:
-            self.notify(t("toast.server_unknown"), severity="warning", markup=False, timeout=15)
+            self.toast(t("toast.server_unknown"), severity="warning", timeout=15)
         elif numbers < MIN_VERSION:
-            self.notify(
-                t("toast.server_old", version=version, tested=TESTED_VERSION),
-                severity="warning",
-                markup=False,
-                timeout=15,
-            )
+            warning = t("toast.server_old", version=version, tested=TESTED_VERSION)
+            self.toast(warning, severity="warning", timeout=15)
 
     def _sync_panels(self) -> None:
         th = self.current_thread
         perm_panel = self.main.query_one(PermissionPanel)
         q_panel = self.main.query_one(QuestionPanel)
         perm = next((p for p in (th.permissions.values() if th else ()) if p.id not in self._answered), None)
-        question = next((q for q in (th.questions.values() if th else ()) if q.id not in self._answered), None)
+        question = next(
+            (q for q in (th.questions.values() if th else ()) if q.id not in self._answered), None
+        )
         if perm is not None:
             perm_panel.show_request(perm)
             if not perm_panel.display:
@@ -443,7 +468,15 @@ class T3App(App[int]):
 
     def _refocus_prompt(self) -> None:
         focused = self.focused
-        if focused is None or not focused.display or any(not n.display for n in focused.ancestors_with_self if isinstance(n, DOMNode) and hasattr(n, "display")):
+        if (
+            focused is None
+            or not focused.display
+            or any(
+                not n.display
+                for n in focused.ancestors_with_self
+                if isinstance(n, DOMNode) and hasattr(n, "display")
+            )
+        ):
             self.prompt.focus()
 
     # -- threads ----------------------------------------------------------------------
@@ -493,9 +526,11 @@ class T3App(App[int]):
             data = await self.client.raw_messages(sid, th.directory)
         except OpencodeError as exc:
             self._loaded.discard(sid)
-            self.notify(t("toast.load_failed", error=exc.message), severity="error", markup=False)
+            self.toast(t("toast.load_failed", error=exc.message), severity="error")
             return
-        self.observe({"snapshot": {"kind": "messages", "directory": th.directory, "sessionID": sid, "data": data}})
+        self.observe(
+            {"snapshot": {"kind": "messages", "directory": th.directory, "sessionID": sid, "data": data}}
+        )
 
     @on(OptionList.OptionSelected, "#sidebar")
     async def _picked(self, event: OptionList.OptionSelected) -> None:
@@ -558,13 +593,31 @@ class T3App(App[int]):
                     await self.open_thread(sid)
                 th = self.store.threads[sid]
             self.observe(
-                {"action": {"kind": "prompt", "sessionID": sid, "messageID": mid, "text": text, "directory": th.directory}}
+                {
+                    "action": {
+                        "kind": "prompt",
+                        "sessionID": sid,
+                        "messageID": mid,
+                        "text": text,
+                        "directory": th.directory,
+                    }
+                }
             )
             await self.client.prompt_async(sid, th.directory, text, message_id=mid, model=self.model_for(th))
         except OpencodeError as exc:
             if sid:
-                self.observe({"action": {"kind": "prompt", "sessionID": sid, "messageID": mid, "ok": False, "error": exc.message}})
-            self.notify(t("toast.send_failed", error=exc.message), severity="error", markup=False, timeout=10)
+                self.observe(
+                    {
+                        "action": {
+                            "kind": "prompt",
+                            "sessionID": sid,
+                            "messageID": mid,
+                            "ok": False,
+                            "error": exc.message,
+                        }
+                    }
+                )
+            self.toast(t("toast.send_failed", error=exc.message), severity="error", timeout=10)
             self._restore(sid, text)
 
     def _restore(self, sid: str | None, text: str) -> None:
@@ -601,10 +654,12 @@ class T3App(App[int]):
             else:
                 self._next_model = choice
             self.request_frame()
-            self.notify(t("toast.model", model=f"{choice[0]}/{choice[1]}"), markup=False)
+            self.toast(t("toast.model", model=f"{choice[0]}/{choice[1]}"))
 
         if self.store.providers is None:
-            self._load_providers_then(lambda: self.push_screen(ModelScreen(self.store.providers, current), chosen))
+            self._load_providers_then(
+                lambda: self.push_screen(ModelScreen(self.store.providers, current), chosen)
+            )
         else:
             self.push_screen(ModelScreen(self.store.providers, current), chosen)
 
@@ -613,7 +668,7 @@ class T3App(App[int]):
         try:
             await self.refetch_providers()
         except OpencodeError as exc:
-            self.notify(t("toast.providers_failed", error=exc.message), severity="error", markup=False)
+            self.toast(t("toast.providers_failed", error=exc.message), severity="error")
             return
         then()
 
@@ -640,7 +695,11 @@ class T3App(App[int]):
             await self.client.set_api_key(provider_id, key)
         except (OpencodeError, ValueError) as exc:
             message = exc.message if isinstance(exc, OpencodeError) else str(exc)
-            self.notify(t("toast.connect_failed", provider=name, error=message), severity="error", markup=False, timeout=10)
+            self.toast(
+                t("toast.connect_failed", provider=name, error=message),
+                severity="error",
+                timeout=10,
+            )
             return
         finally:
             del key
@@ -651,9 +710,8 @@ class T3App(App[int]):
         try:
             await self.client.remove_auth(provider_id)
         except OpencodeError as exc:
-            self.notify(
-                t("toast.disconnect_failed", provider=name, error=exc.message), severity="error", markup=False, timeout=10
-            )
+            failure = t("toast.disconnect_failed", provider=name, error=exc.message)
+            self.toast(failure, severity="error", timeout=10)
             return
         await self.provider_changed(provider_id, name, "disconnect")
 
@@ -688,7 +746,10 @@ class T3App(App[int]):
             and all(p.get("status") == "pending" for p in store.refresh_pending)
             and not store.any_active()
         ):
-            items = [{k: str(p.get(k, "")) for k in ("providerID", "provider", "op")} for p in store.refresh_pending]
+            items = [
+                {k: str(p.get(k, "")) for k in ("providerID", "provider", "op")}
+                for p in store.refresh_pending
+            ]
             self._disposing = True
             self._run_dispose(items)
 
@@ -707,11 +768,20 @@ class T3App(App[int]):
             self._dispose_retry_at = time.monotonic() + self.DISPOSE_RETRY
             for item in items:
                 self.observe({"action": {"kind": "refresh", "status": "pending", **item}})
-            self.notify(t("toast.refresh_failed", error=message), severity="error", markup=False, timeout=10)
+            self.toast(t("toast.refresh_failed", error=message), severity="error", timeout=10)
             return
         if result.deferred:
             for item in items:
-                self.observe({"action": {"kind": "refresh", "status": "deferred", "result": result.model_dump(), **item}})
+                self.observe(
+                    {
+                        "action": {
+                            "kind": "refresh",
+                            "status": "deferred",
+                            "result": result.model_dump(),
+                            **item,
+                        }
+                    }
+                )
                 self._toast_refresh(item, deferred=True)
             self._awaiting_dispose.extend(items)
             return
@@ -722,7 +792,7 @@ class T3App(App[int]):
     def _toast_refresh(self, item: dict[str, str], deferred: bool) -> None:
         op = "connected" if item.get("op") == "connect" else "disconnected"
         key = f"toast.provider_{op}_deferred" if deferred else f"toast.provider_{op}"
-        self.notify(t(key, provider=item.get("provider") or item.get("providerID") or "?"), markup=False, timeout=8)
+        self.toast(t(key, provider=item.get("provider") or item.get("providerID") or "?"), timeout=8)
 
     @work(group="after-dispose", exclusive=True, exit_on_error=False)
     async def _after_dispose(self) -> None:
@@ -771,8 +841,10 @@ class T3App(App[int]):
         try:
             await self.client.abort(sid, th.directory)
         except OpencodeError as exc:
-            self.observe({"action": {"kind": "interrupt", "sessionID": sid, "ok": False, "error": exc.message}})
-            self.notify(t("toast.interrupt_failed", error=exc.message), severity="error", markup=False, timeout=10)
+            self.observe(
+                {"action": {"kind": "interrupt", "sessionID": sid, "ok": False, "error": exc.message}}
+            )
+            self.toast(t("toast.interrupt_failed", error=exc.message), severity="error", timeout=10)
             return
         self.observe({"action": {"kind": "interrupt", "sessionID": sid, "ok": True}})
 
@@ -792,7 +864,7 @@ class T3App(App[int]):
         except OpencodeError as exc:
             self._answered.discard(rid)
             self.request_frame()
-            self.notify(t("toast.reply_failed", error=exc.message), severity="error", markup=False, timeout=10)
+            self.toast(t("toast.reply_failed", error=exc.message), severity="error", timeout=10)
 
     @on(QuestionPanel.Answered)
     def _q_answered(self, event: QuestionPanel.Answered) -> None:
@@ -818,7 +890,7 @@ class T3App(App[int]):
         except OpencodeError as exc:
             self._answered.discard(rid)
             self.request_frame()
-            self.notify(t("toast.reply_failed", error=exc.message), severity="error", markup=False, timeout=10)
+            self.toast(t("toast.reply_failed", error=exc.message), severity="error", timeout=10)
 
     # -- language and palette ---------------------------------------------------------
 
@@ -845,7 +917,7 @@ class T3App(App[int]):
             if request is not None:
                 panel.show_request(request)  # type: ignore[arg-type]
         self.request_frame()
-        self.notify(t("toast.language", name=LANGUAGE_NAMES.get(lang, lang)), markup=False)
+        self.toast(t("toast.language", name=LANGUAGE_NAMES.get(lang, lang)))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield SystemCommand(t("cmd.new_thread"), t("cmd.new_thread_help"), self.action_new_thread)
@@ -863,7 +935,9 @@ class T3App(App[int]):
             if catalog(lang):
                 name = LANGUAGE_NAMES.get(lang, lang)
                 yield SystemCommand(
-                    t("cmd.language", name=name), t("cmd.language_help", name=name), lambda lang=lang: self.set_language(lang)
+                    t("cmd.language", name=name),
+                    t("cmd.language_help", name=name),
+                    lambda lang=lang: self.set_language(lang),
                 )
         yield SystemCommand(t("cmd.theme"), t("cmd.theme_help"), self.action_change_theme)
         yield SystemCommand(t("cmd.keys"), t("cmd.keys_help"), self.action_show_help_panel)

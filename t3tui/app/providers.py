@@ -40,7 +40,9 @@ class ProviderRow:
         return self.provider.display_name
 
 
-def provider_rows(providers: ProviderList | None, methods: dict[str, list[ProviderAuthMethod]]) -> list[ProviderRow]:
+def provider_rows(
+    providers: ProviderList | None, methods: dict[str, list[ProviderAuthMethod]]
+) -> list[ProviderRow]:
     if providers is None:
         return []
     connected = set(providers.connected)
@@ -55,7 +57,9 @@ def row_label(row: ProviderRow) -> Text:
     label.append(one_line(row.name, 40), style="bold" if row.connected else "")
     label.append(f"  {clean(row.id)}", style="dim")
     count = len(row.provider.models)
-    label.append("  " + t("providers.models_one" if count == 1 else "providers.models", count=count), style="dim")
+    label.append(
+        "  " + t("providers.models_one" if count == 1 else "providers.models", count=count), style="dim"
+    )
     if row.methods:
         kinds = ", ".join(clean(m.label or m.type) for m in row.methods)
         label.append("  " + t("providers.methods", methods=one_line(kinds, 60)), style="dim")
@@ -170,14 +174,18 @@ class ProvidersScreen(Screen[None]):
         if len(methods) == 1:
             self._start(row, 0, methods[0])
         else:
-            self.app.push_screen(MethodScreen(row, methods), lambda i: None if i is None else self._start(row, i, methods[i]))
+            self.app.push_screen(
+                MethodScreen(row, methods), lambda i: None if i is None else self._start(row, i, methods[i])
+            )
 
     def _start(self, row: ProviderRow, index: int, method: ProviderAuthMethod) -> None:
         app: Any = self.app
         if method.type == "oauth":
             self.app.push_screen(OAuthScreen(row, index))
         else:
-            self.app.push_screen(ApiKeyScreen(row), lambda key: key and app.connect_api_key(row.id, row.name, key))
+            self.app.push_screen(
+                ApiKeyScreen(row), lambda key: key and app.connect_api_key(row.id, row.name, key)
+            )
 
     def action_disconnect(self) -> None:
         row = self.selected()
@@ -201,7 +209,9 @@ class MethodScreen(ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Literal(t("providers.choose_method", provider=self.row.name), classes="dialog-title")
-            yield OptionList(*[Option(Text(clean(m.label or m.type)), id=str(i)) for i, m in enumerate(self.methods)])
+            yield OptionList(
+                *[Option(Text(clean(m.label or m.type)), id=str(i)) for i, m in enumerate(self.methods)]
+            )
 
     def on_mount(self) -> None:
         self.app.localize_node(self)  # type: ignore[attr-defined]
@@ -380,10 +390,14 @@ class ModelScreen(ModalScreen[tuple[str, str] | None]):
         needle = self.query_one(Input).value.strip().lower()
         olist = self.query_one(OptionList)
         olist.clear_options()
-        shown = [c for c in self.choices if not needle or needle in c[2].lower() or needle in f"{c[0]}/{c[1]}"]
+        shown = [
+            c for c in self.choices if not needle or needle in c[2].lower() or needle in f"{c[0]}/{c[1]}"
+        ]
         for pid, mid, label in shown:
             mark = "● " if f"{pid}/{mid}" == self.current else "  "
-            olist.add_option(Option(Text(mark + clean(label)) + Text(f"  {pid}/{mid}", style="dim"), id=f"{pid}/{mid}"))
+            olist.add_option(
+                Option(Text(mark + clean(label)) + Text(f"  {pid}/{mid}", style="dim"), id=f"{pid}/{mid}")
+            )
         if shown:
             olist.highlighted = 0
         hint = t("models.none") if not self.choices else t("models.hint", count=len(shown))
