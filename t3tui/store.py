@@ -581,8 +581,10 @@ class Store:
         turn.completed_at = done if done is not None else self.clock() * 1000
         if by is not None:
             turn.settled_by = by
+        elif state == "error" or turn.has_evidence():
+            turn.settled_by = "server"  # the server said how it ended (an error is news)
         else:
-            turn.settled_by = "server" if turn.has_evidence() else "local"
+            turn.settled_by = "local"
 
     def _refine(self, turn: Turn) -> None:
         """Late truth refines a settled turn, only upward in information (rule 3).
@@ -628,11 +630,24 @@ class Store:
                 latest.error = None
                 self._set_state(latest, "running")
 
-    def _leave_active(self, th: Thread) -> None:
-        """The session is no longer running: settle what still looks like it is."""
+    def _leave_active(self, th: Thread, snapshot: bool = False) -> None:
+        """The session is no longer running: settle what still looks like it is.
+
+        Except a prompt this client just sent that the server has not shown yet: an idle
+        *event* then belongs to the previous run (opencode sends idle pairs twice), and
+        the server's user message and busy are on their way. Only a resync of a later
+        connection settles such a turn (see ``_snapshot_status``).
+        """
+        waiting = [tid for tid in th.open if th.turns[tid].unconfirmed is not None and not snapshot]
         moving_to_error = th.pending_error
         for tid in list(th.open):
-            self._settle(th.turns[tid], moving_to_error)
+            if tid not in waiting:
+                self._settle(th.turns[tid], moving_to_error)
+        if waiting:
+            self._arrange(th)
+            th.pending_error = None
+            th.retry = None
+            return
         was_active = th.active
         th.status = "ready" if was_active else th.status
         if th.order:
@@ -899,7 +914,7 @@ class Store:
                 continue
             if th.active or th.open:
                 self.dirty.add(th.id)
-                self._leave_active(th)
+                self._leave_active(th, snapshot=True)
 
     def _snapshot_messages(self, session_id: str, directory: str | None, data: Any) -> None:
         if not isinstance(data, list):
@@ -1000,11 +1015,12 @@ class Store:
             return
         if turn is None:
             # A prompt was just sent: the thread is running before the server says so.
-            if not th.active:
-                self._activate(th, "running")
-            state: TurnState = "queued" if th.running_turn() is not None else "running"
+            # The turn comes first, so that activating the thread reopens nothing else.
+            state: TurnState = "queued" if th.active and th.running_turn() is not None else "running"
             turn = self._new_turn(th, mid, state)
             turn.started_at = self.clock() * 1000
+            if not th.active:
+                self._activate(th, "running")
         turn.optimistic_prompt = action.get("text") or ""
         if turn.user is None:
             turn.unconfirmed = self.opens

@@ -414,3 +414,24 @@ def test_server_copy_confirms_the_prompt() -> None:
     store.apply(msg_updated(user_info(sid, mid)))
     store.apply(snapshot("status", {}))
     assert turn_states(store, sid) == ["interrupted"]
+
+
+def test_trailing_idle_of_the_previous_run_does_not_settle_a_new_prompt() -> None:
+    sid = new_id("ses")
+    user = new_id("msg")
+    store = run(
+        [
+            msg_updated(user_info(sid, user)),
+            status(sid, "busy"),
+            session_error(sid, "APIError", "bad request"),
+            *idle(sid),
+        ]
+    )
+    mid = new_id("msg")
+    store.apply({"action": {"kind": "prompt", "sessionID": sid, "messageID": mid, "text": "again"}})
+    store.apply_all(idle(sid))  # opencode's second idle pair for the failed run
+    assert store.threads[sid].status == "running" and store.threads[sid].last_error is None
+    assert turn_states(store, sid) == ["error", "running"]
+    store.apply_all([msg_updated(user_info(sid, mid)), status(sid, "busy"), *idle(sid)])
+    assert turn_states(store, sid) == ["error", "interrupted"] and store.threads[sid].status == "ready"
+    assert store.check_invariants() == []

@@ -281,3 +281,15 @@ async def test_first_run_says_how_to_start(lang: str) -> None:
         await frame(pilot, app)
         text = str(app.query_one("#thread .empty", Literal).render())
         assert t("thread.first_run", directory="/home/dev/project").split("\n")[0] in text
+
+
+async def test_malformed_observations_never_crash_the_app() -> None:
+    app = ui.make_app(ui.streaming())
+    async with app.run_test(size=(110, 32)) as pilot:
+        await frame(pilot, app)
+        for junk in ({"event": "x"}, {"event": {"no": "payload"}}, {"event": {"payload": "x"}}, {"snapshot": 3}):
+            app.observe(junk)  # type: ignore[arg-type]
+        app.observe({"event": {"payload": {"type": "message.part.updated", "properties": {}}}})
+        await frame(pilot, app)
+        assert app.current_thread is not None and app.current_thread.status == "running"
+        assert app.store.rejected >= 3

@@ -35,6 +35,7 @@ from t3tui.store import SETTLED, Store, Thread
 from t3tui.stream import EventStream, ResyncTargets
 
 FRAME = 1 / 30
+PROMPT_REPAINT = frozenset({"message.part.updated", "message.updated", "session.status", "session.idle"})
 TESTED_VERSION = "1.18.33"
 MIN_VERSION = (1, 18)
 
@@ -134,6 +135,7 @@ class T3App(App[int]):
         self._frame_timer: Any = None
         self._frames_paused = False
         self._idle_frames = 0
+        self._frame_soon = False
         self.notices = list(notices or [])
         self.server_log = server_log
         self._theme_name = theme
@@ -212,6 +214,13 @@ class T3App(App[int]):
         self.store.apply(obs)
         if self._frames_paused:
             self.request_frame()
+        event = obs.get("event")
+        payload = event.get("payload") if isinstance(event, dict) else None
+        if not self._frame_soon and isinstance(payload, dict) and payload.get("type") in PROMPT_REPAINT:
+            # A part or message is complete, or a status changed: show it now rather
+            # than at the next tick (deltas, the bulk of a burst, wait for the tick).
+            self._frame_soon = True
+            self.call_later(self._frame_now)
 
     def _targets(self) -> ResyncTargets:
         store = self.store
@@ -230,6 +239,10 @@ class T3App(App[int]):
 
     def _mark_changed(self) -> None:
         self.request_frame()
+
+    async def _frame_now(self) -> None:
+        self._frame_soon = False
+        await self._frame()
 
     def request_frame(self) -> None:
         """Something changed: repaint on the next frame (and wake the frame timer).
