@@ -29,8 +29,8 @@ from t3tui.store import SETTLED, PartState, Thread, Turn
 Clock = Callable[[], float]
 PREVIEW_LINES = 8
 WINDOW = 20  # turns mounted when a thread opens
-BATCH = 10  # turns mounted at a time as the user scrolls towards either end
-MAX_MOUNTED = 60  # turns mounted at most; the rest of a long thread is unmounted
+BATCH = 6  # turns mounted at a time as the user scrolls towards either end
+MAX_MOUNTED = 40  # turns mounted at most; the rest of a long thread is unmounted
 
 
 class Literal(Static):
