@@ -15,6 +15,7 @@ from typing import Any
 
 from rich.console import Group
 from rich.markdown import Markdown as RichMarkdown
+from rich.panel import Panel
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -218,16 +219,26 @@ class TurnView(Vertical):
         self._versions: dict[str, int] = {}
         self._views: dict[str, Widget] = {}
         self._shown_state: tuple[Any, ...] | None = None
+        self._state_line = ""
         self._lock = asyncio.Lock()  # on_mount and the app's repaint may both sync
 
     def compose(self) -> ComposeResult:
         yield Literal(self.turn.prompt, classes="prompt")
         if self.compact:
-            yield Static("", classes="parts compact-body")
-        else:
-            yield Vertical(classes="parts")
+            # Two widgets for the whole turn: layout cost grows with the widget count.
+            yield Static("", classes="compact-body")
+            return
+        yield Vertical(classes="parts")
         yield Literal("", classes="error-card")
         yield Literal("", classes="turn-state")
+
+    def prompt_text(self) -> str:
+        """The prompt as shown."""
+        return clean(self.turn.prompt or " ")
+
+    def state_text(self) -> str:
+        """The state line as shown (``Worked 3s``, ``Interrupted``…)."""
+        return self._state_line
 
     def on_click(self) -> None:
         if self.compact:
@@ -244,10 +255,14 @@ class TurnView(Vertical):
     def _sync_compact(self) -> None:
         turn = self.turn
         parts = [p for msg in turn.messages() for p in msg.sorted_parts()]
-        key = tuple((p.id, p.version) for p in parts)
+        state_line = turn_status_text(turn, self.clock() * 1000)
+        key = (tuple((p.id, p.version) for p in parts), turn.prompt, turn.state, turn.error, state_line)
         if key == self._body_key:
             return
         self._body_key = key
+        self._state_line = state_line
+        self._set_state_class(turn.state)
+        self.query_one(".prompt", Literal).show(self.prompt_text())
         items: list[Any] = []
         for part in parts:
             if part.type == "text" and part.text:
@@ -258,6 +273,11 @@ class TurnView(Vertical):
                 items.append(tool_text(part.data))
             elif part.type == "step-finish":
                 items.append(Text(step_text(part), style="dim"))
+        if turn.state == "error":
+            error = t("turn.error_card", error=turn.error or t("turn.unknown_error"))
+            items.append(Panel(Text(clean(error)), border_style="red", expand=False))
+        style = {"interrupted": "yellow", "error": "red"}.get(turn.state, "dim")
+        items.append(Text(state_line, style=style))
         self.query_one(".compact-body", Static).update(Group(*items))
 
     async def on_mount(self) -> None:
@@ -271,11 +291,10 @@ class TurnView(Vertical):
 
     async def _sync(self) -> None:
         turn = self.turn
-        self.query_one(".prompt", Literal).show(turn.prompt or " ")
         if self.compact:
             self._sync_compact()
-            self.refresh_state()
             return
+        self.query_one(".prompt", Literal).show(turn.prompt or " ")
         parts_box = self.query_one(".parts", Vertical)
         for msg in turn.messages():
             for part in msg.sorted_parts():
@@ -291,8 +310,18 @@ class TurnView(Vertical):
                     await view.sync()  # type: ignore[attr-defined]
         self.refresh_state()
 
+    def _set_state_class(self, state: str) -> None:
+        if state != self._state_class:
+            # One class swap, not five set_class calls: each one restyles the subtree.
+            self.remove_class(f"-{self._state_class}")
+            self.add_class(f"-{state}")
+            self._state_class = state
+
     def refresh_state(self) -> None:
         if not self.children:  # mounting: a timer can get here before compose
+            return
+        if self.compact:
+            self._sync_compact()
             return
         turn = self.turn
         now = self.clock() * 1000
@@ -301,15 +330,12 @@ class TurnView(Vertical):
         if key == self._shown_state:
             return
         self._shown_state = key
-        if state != self._state_class:
-            # One class swap, not five set_class calls: each one restyles the subtree.
-            self.remove_class(f"-{self._state_class}")
-            self.add_class(f"-{state}")
-            self._state_class = state
+        self._set_state_class(state)
         if state == "error":
             card = self.query_one(".error-card", Literal)
             card.show(t("turn.error_card", error=turn.error or t("turn.unknown_error")))
-        self.query_one(".turn-state", Literal).show(turn_status_text(turn, now))
+        self._state_line = turn_status_text(turn, now)
+        self.query_one(".turn-state", Literal).show(self._state_line)
 
     async def finish_streams(self) -> None:
         for view in self._views.values():

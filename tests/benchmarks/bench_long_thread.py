@@ -92,7 +92,7 @@ async def measure(store: Store) -> dict[str, float]:
         await app.open_thread(SID)
         while True:
             views = [v for v in app.query(TurnView) if v.turn.id == last_id]
-            if views and views[0].region.height > 0 and views[0].query(".turn-state"):
+            if views and views[0].region.height > 0 and views[0].children:
                 break
             await pilot.pause(0.005)
         out["open_to_last_turn_s"] = time.perf_counter() - started

@@ -99,11 +99,11 @@ def turn_views(app: T3App) -> list[TurnView]:
 
 
 def state_text(view: TurnView) -> str:
-    return str(view.query_one(".turn-state", Literal).render())
+    return view.state_text()
 
 
 def prompt_shown(view: TurnView) -> str:
-    return str(view.query_one(".prompt", Literal).render())
+    return view.prompt_text()
 
 
 def shown_markdown(view: TurnView) -> str:
