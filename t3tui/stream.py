@@ -294,8 +294,9 @@ def store_targets(
     def targets() -> ResyncTargets:
         dirs = list(dict.fromkeys([*extra_dirs, *store.directories]))
         wanted = {th.id for th in store.threads.values() if th.active or th.open}
-        wanted.update(s for s in viewed() if s in store.threads)
-        sessions = [(sid, store.threads[sid].directory) for sid in sorted(wanted)]
+        wanted.update(s for s in viewed() if s)
+        threads = store.threads
+        sessions = [(sid, threads[sid].directory if sid in threads else None) for sid in sorted(wanted)]
         return ResyncTargets(directories=dirs, sessions=sessions)
 
     return targets

@@ -32,7 +32,7 @@ from t3tui.client import OpencodeClient, OpencodeError, ascending_id
 from t3tui.eventlog import EventLogWriter
 from t3tui.i18n import available, catalog, t
 from t3tui.store import SETTLED, Store, Thread
-from t3tui.stream import EventStream, ResyncTargets
+from t3tui.stream import EventStream, ResyncTargets, store_targets
 
 FRAME = 1 / 30
 PROMPT_REPAINT = frozenset({"message.part.updated", "message.updated", "session.status", "session.idle"})
@@ -128,6 +128,7 @@ class T3App(App[int]):
         self._bindings_key: tuple[bool, bool] | None = None
         self._auto_opened = initial_thread is not None
         self.drafts = Drafts(state_dir)
+        self._store_targets = store_targets(self.store, [directory], viewed=lambda: [self.current_id or ""])
         self.stream = EventStream(
             client, self.observe, self._targets, watchdog=watchdog, on_state=lambda _s: self._mark_changed()
         )
@@ -223,15 +224,8 @@ class T3App(App[int]):
             self.call_later(self._frame_now)
 
     def _targets(self) -> ResyncTargets:
-        store = self.store
-        dirs = list(dict.fromkeys([self.directory, *store.directories]))
-        wanted = {th.id for th in store.threads.values() if th.active or th.open}
-        if self.current_id:
-            wanted.add(self.current_id)
-        sessions = [
-            (sid, store.threads[sid].directory if sid in store.threads else None) for sid in sorted(wanted)
-        ]
-        return ResyncTargets(directories=dirs, sessions=sessions)
+        """What a resync fetches: every known directory, running threads and the open one."""
+        return self._store_targets()
 
     def toast(self, message: str, *, severity: Any = "information", timeout: float | None = None) -> None:
         """A notification whose text is shown as it is: messages carry server text."""
@@ -452,23 +446,19 @@ class T3App(App[int]):
         question = next(
             (q for q in (th.questions.values() if th else ()) if q.id not in self._answered), None
         )
-        if perm is not None:
-            perm_panel.show_request(perm)
-            if not perm_panel.display:
-                perm_panel.display = True
-                perm_panel.focus()
-        elif perm_panel.display:
-            perm_panel.display = False
-            perm_panel.request = None
-            self._refocus_prompt()
-        if question is not None and perm is None:
-            q_panel.show_request(question)
-            if not q_panel.display:
-                q_panel.display = True
-                q_panel.focus_first()
-        elif q_panel.display:
-            q_panel.display = False
-            q_panel.request = None
+        self._show_panel(perm_panel, perm, perm_panel.focus)
+        self._show_panel(q_panel, question if perm is None else None, q_panel.focus_first)
+
+    def _show_panel(self, panel: Any, request: Any, focus: Callable[[], object]) -> None:
+        """Show a request in its panel (focused when it appears), or hide the panel."""
+        if request is not None:
+            panel.show_request(request)
+            if not panel.display:
+                panel.display = True
+                focus()
+        elif panel.display:
+            panel.display = False
+            panel.request = None
             self._refocus_prompt()
 
     def _sync_bindings(self) -> None:
