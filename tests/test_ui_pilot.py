@@ -180,7 +180,7 @@ async def test_switch_threads_by_key_and_sidebar() -> None:
         await pilot.press("alt+down")
         await frame(pilot, app)
         assert app.current_id not in (None, start)
-        assert app.query_one(TurnView).turn.thread.id == app.current_id
+        assert ui.last_turn(app).turn.thread.id == app.current_id
         await pilot.press("ctrl+b")
         assert app.sidebar.has_focus
         index = app.sidebar.get_option_index(start)  # type: ignore[arg-type]
@@ -246,7 +246,7 @@ async def test_language_switch_at_runtime_relabels_footer_and_turns() -> None:
         await frame(pilot, app)
         await pilot.pause(0.1)
         assert "新建会话" in footer_text(app)
-        assert "已中断" in app.query_one(TurnView).state_text()
+        assert "已中断" in ui.last_turn(app).state_text()
         assert "已中断" in app.export_screenshot()
         await app.set_language("en")
 

@@ -36,6 +36,17 @@ def clock() -> float:
     return NOW
 
 
+def turns_shown(app: T3App) -> list[Any]:
+    """The open thread's turns as shown (history entries and live turn widgets)."""
+    return app.thread_view.turn_views()
+
+
+def last_turn(app: T3App) -> Any:
+    shown = turns_shown(app)
+    assert shown, "no turn is shown"
+    return shown[-1]
+
+
 def make_store(lines: list[dict[str, Any]]) -> Store:
     store = Store(clock=clock)
     store.apply_all([stream("open"), *lines])

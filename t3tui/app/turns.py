@@ -8,30 +8,24 @@ so a burst of 10,000 deltas a second costs one repaint per tick.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from rich.console import Group
 from rich.markdown import Markdown as RichMarkdown
-from rich.panel import Panel
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
-from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Collapsible, Markdown, Static
 
+from t3tui.app.history import HistoryTurn, HistoryView
 from t3tui.i18n import t
 from t3tui.safe import clean, duration, one_line
 from t3tui.store import SETTLED, PartState, Thread, Turn
 
 Clock = Callable[[], float]
 PREVIEW_LINES = 8
-WINDOW = 20  # turns mounted when a thread opens
-BATCH = 6  # turns mounted at a time as the user scrolls towards either end
-MAX_MOUNTED = 40  # turns mounted at most; the rest of a long thread is unmounted
+MAX_LIVE = 8  # turns kept as widgets; older settled ones move into the history
 
 
 class Literal(Static):
@@ -197,23 +191,18 @@ def part_view(part: PartState, settled: bool = False) -> Widget | None:
 
 
 class TurnView(Vertical):
-    """One turn: the prompt, then every assistant part in order, then its state.
+    """One turn as widgets: the prompt, every assistant part in order, then its state.
 
-    A turn that is already over when it is mounted (history) is *compact*: its parts
-    are one Static of Rich renderables instead of a widget each, which makes a long
-    thread quick to open and scroll. A click expands it into the full form (where the
-    reasoning can be opened).
+    Used for the turns that are live while the thread is open (streamed Markdown,
+    tool cards that update, a ticking state line). Settled history is drawn by
+    :class:`~t3tui.app.history.HistoryView` instead.
     """
 
-    @dataclass
-    class Expand(Message):
-        view: TurnView
+    compact = False
 
-    def __init__(self, turn: Turn, clock: Clock, compact: bool | None = None) -> None:
+    def __init__(self, turn: Turn, clock: Clock) -> None:
         super().__init__(classes=f"turn -{turn.state}", id=f"turn-{turn.id}")
         self.turn = turn
-        self.compact = turn.state in SETTLED if compact is None else compact
-        self._body_key: tuple[Any, ...] | None = None
         self._state_class: str = turn.state
         self.clock = clock
         self._versions: dict[str, int] = {}
@@ -224,10 +213,6 @@ class TurnView(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Literal(self.turn.prompt, classes="prompt")
-        if self.compact:
-            # Two widgets for the whole turn: layout cost grows with the widget count.
-            yield Static("", classes="compact-body")
-            return
         yield Vertical(classes="parts")
         yield Literal("", classes="error-card")
         yield Literal("", classes="turn-state")
@@ -240,45 +225,11 @@ class TurnView(Vertical):
         """The state line as shown (``Worked 3s``, ``Interrupted``…)."""
         return self._state_line
 
-    def on_click(self) -> None:
-        if self.compact:
-            self.post_message(self.Expand(self))
-
     def shown_text(self) -> str:
         """The assistant text this view shows (what the user reads)."""
-        if self.compact:
-            return self.turn.text
         return "".join(
             v.part.text for v in self._views.values() if isinstance(v, TextPartView | SettledTextView)
         )
-
-    def _sync_compact(self) -> None:
-        turn = self.turn
-        parts = [p for msg in turn.messages() for p in msg.sorted_parts()]
-        state_line = turn_status_text(turn, self.clock() * 1000)
-        key = (tuple((p.id, p.version) for p in parts), turn.prompt, turn.state, turn.error, state_line)
-        if key == self._body_key:
-            return
-        self._body_key = key
-        self._state_line = state_line
-        self._set_state_class(turn.state)
-        self.query_one(".prompt", Literal).show(self.prompt_text())
-        items: list[Any] = []
-        for part in parts:
-            if part.type == "text" and part.text:
-                items.append(RichMarkdown(clean(part.text)))
-            elif part.type == "reasoning" and part.text:
-                items.append(Text(t("turn.reasoning_collapsed", count=len(part.text)), style="dim"))
-            elif part.type == "tool" and part.data is not None:
-                items.append(tool_text(part.data))
-            elif part.type == "step-finish":
-                items.append(Text(step_text(part), style="dim"))
-        if turn.state == "error":
-            error = t("turn.error_card", error=turn.error or t("turn.unknown_error"))
-            items.append(Panel(Text(clean(error)), border_style="red", expand=False))
-        style = {"interrupted": "yellow", "error": "red"}.get(turn.state, "dim")
-        items.append(Text(state_line, style=style))
-        self.query_one(".compact-body", Static).update(Group(*items))
 
     async def on_mount(self) -> None:
         await self.sync()
@@ -291,9 +242,6 @@ class TurnView(Vertical):
 
     async def _sync(self) -> None:
         turn = self.turn
-        if self.compact:
-            self._sync_compact()
-            return
         self.query_one(".prompt", Literal).show(turn.prompt or " ")
         parts_box = self.query_one(".parts", Vertical)
         for msg in turn.messages():
@@ -319,9 +267,6 @@ class TurnView(Vertical):
 
     def refresh_state(self) -> None:
         if not self.children:  # mounting: a timer can get here before compose
-            return
-        if self.compact:
-            self._sync_compact()
             return
         turn = self.turn
         now = self.clock() * 1000
@@ -367,86 +312,227 @@ def turn_status_text(turn: Turn, now_ms: float) -> str:
 
 
 class ThreadView(VerticalScroll):
-    """The turns of one thread, through a window of at most ``MAX_MOUNTED`` turns.
+    """The turns of one thread: its settled history, then the turns live in it.
 
-    It opens on the last turns; scrolling to the top mounts earlier ones and, past the
-    limit, unmounts the ones at the bottom (and the other way round), so a thread of
-    thousands of turns costs no more than a short one.
+    The history (every turn settled when the thread was opened, and the oldest live
+    ones past ``MAX_LIVE``) is one :class:`HistoryView`, which draws only what is on
+    screen, so a thread of thousands of turns opens and scrolls like a short one. The
+    turns that run while the thread is open are widgets (:class:`TurnView`), for
+    streamed Markdown and ticking state lines.
     """
 
     def __init__(self, clock: Clock, **kw: Any) -> None:
         super().__init__(**kw)
         self.clock = clock
         self.thread: Thread | None = None
-        self._views: dict[str, TurnView] = {}
-        self._first = 0  # index in thread.order of the first mounted turn
-        self._last: int | None = None  # index after the last mounted turn; None: the end
-        self._loading = False
-        self._moved_at = 0.0
+        self.history = HistoryView(clock)
+        self._views: dict[str, TurnView] = {}  # the turns after the history, in order
         self._placeholder = Literal("", classes="empty")
-        # show_thread, sync and the window moves all mount and remove turns; one at a
-        # time, or a switch of thread can remove a turn while another task mounts into it.
+        self._adjusting = False
+        self._reading: tuple[int, int] = (0, 0)  # the turn at the top of the screen, and the line in it
+        # show_thread and sync both mount and remove turns; one at a time, or a switch
+        # of thread can remove a turn while another task mounts into it.
         self._lock = asyncio.Lock()
 
     def compose(self) -> ComposeResult:
         yield self._placeholder
+        yield self.history
+
+    # -- what is shown ----------------------------------------------------------------
+
+    def turn_views(self) -> list[HistoryTurn | TurnView]:
+        """Every turn of the thread as shown, in order (history first)."""
+        return [*self.history.entries(), *self._views.values()]
+
+    @property
+    def mounted_turns(self) -> int:
+        """Turns that are widgets (the history is one widget whatever its length)."""
+        return len(self._views)
+
+    def _width(self) -> int:
+        return self.history.size.width or self.scrollable_content_region.width
 
     async def show_thread(self, thread: Thread | None, empty_text: str) -> None:
         async with self._lock:
-            for view in self._views.values():
-                await view.finish_streams()
-            await self.remove_children(TurnView)
-            self._views.clear()
+            await self._clear()
             self.thread = thread
             self._placeholder.show(empty_text)
             self._placeholder.display = thread is None or not thread.order
-            self._last = None
             if thread is not None:
-                self._first = max(0, len(thread.order) - WINDOW)
+                order = thread.order
+                split = next(
+                    (i for i, tid in enumerate(order) if thread.turns[tid].state not in SETTLED), len(order)
+                )
+                self.history.set_turns([thread.turns[tid] for tid in order[:split]], self._width())
                 await self._sync()
+            else:
+                self.history.set_turns([], self._width())
             self.anchor()
+            self._prepare_end()
+
+    async def _clear(self) -> None:
+        for view in self._views.values():
+            await view.finish_streams()
+        if self._views:
+            await self.remove_children(list(self._views.values()))
+        self._views.clear()
 
     async def sync(self) -> None:
         async with self._lock:
             await self._sync()
-
-    def _window(self, order: list[str]) -> list[str]:
-        return order[self._first : self._last]
 
     async def _sync(self) -> None:
         thread = self.thread
         if thread is None:
             return
         order = thread.order
+        turns = thread.turns
         self._placeholder.display = not order
-        if self._first > len(order):
-            self._first = max(0, len(order) - WINDOW)
-        gone = [tid for tid in self._views if tid not in thread.turns]
-        for tid in gone:
+        history = self.history
+        count = len(history.turns)
+        if order[:count] != history.ids:
+            # A turn of the history went away (or one came in between): start over.
+            await self._clear()
+            history.set_turns([], self._width())
+            count = 0
+        # A turn can leave the settled states again (reopened by a resync): it and the
+        # ones after it become widgets.
+        for index in range(max(0, count - 20), count):
+            if history.turns[index].state not in SETTLED:
+                await self._clear()
+                history.truncate(index)
+                count = index
+                break
+        wanted = order[count:]
+        for tid in [tid for tid in self._views if tid not in turns or tid not in wanted]:
             await self._views.pop(tid).remove()
-        wanted = self._window(order)
         new = [tid for tid in wanted if tid not in self._views]
+        if new and not self._views:
+            # Settled turns that arrive with no live turn before them (a thread's
+            # history loading after it was opened) go straight into the history.
+            settled = 0
+            while settled < len(new) and turns[new[settled]].state in SETTLED:
+                settled += 1
+            if settled:
+                history.append([turns[tid] for tid in new[:settled]])
+                new = new[settled:]
+                wanted = wanted[settled:]
+                self._prepare()
         for tid in new:
-            view = TurnView(thread.turns[tid], self.clock)
+            view = TurnView(turns[tid], self.clock)
+            before = next((self._views[o] for o in wanted if o > tid and o in self._views), None)
             self._views[tid] = view
-            before = next(
-                (self._views[o] for o in wanted if o > tid and o in self._views and o not in new), None
-            )
             await self.mount(view, before=before) if before is not None else await self.mount(view)
-        for tid in wanted:
+        if new:
+            # Keep the widgets in thread order (the dict is what turn_views reports).
+            self._views = {tid: self._views[tid] for tid in wanted if tid in self._views}
+        for tid, view in self._views.items():
             if tid not in new:
-                await self._views[tid].sync()
-        excess = len(self._views) - MAX_MOUNTED
-        if self._last is None and excess > 0:
-            await self._drop(order[self._first : self._first + excess])
-            self._first += excess
+                await view.sync()
+        await self._fold()
+        self._refresh_history()
 
-    async def _drop(self, ids: list[str]) -> None:
-        views = [self._views.pop(tid) for tid in ids if tid in self._views]
-        for view in views:
+    async def _fold(self) -> None:
+        """Move the oldest settled widgets into the history past ``MAX_LIVE``."""
+        views = list(self._views.values())
+        folded: list[TurnView] = []
+        for view in views[: max(0, len(views) - MAX_LIVE)]:
+            if view.turn.state not in SETTLED:
+                break
+            folded.append(view)
+        if not folded:
+            return
+        following = self._following()
+        above = self.scroll_y - self.history.outer_size.height
+        old = sum(v.outer_size.height + 1 for v in folded)  # each has a blank line below
+        start = len(self.history.turns)
+        self.history.append([v.turn for v in folded])
+        for view in folded:
+            del self._views[view.turn.id]
             await view.finish_streams()
-        if views:
-            await self.remove_children(views)
+        await self.remove_children(folded)
+        if not following and old <= above:
+            # They were above the screen: keep what the user reads in place.
+            new = sum(len(self.history._lines(i)) for i in range(start, len(self.history.turns)))
+            self.history._apply_height()
+            self._move_to(self.scroll_y + new - old)
+
+    def _refresh_history(self) -> None:
+        """A history turn on screen changed in the store (a late update): redraw it."""
+        self._prepare()
+
+    # -- keeping the screen still while heights settle --------------------------------
+
+    def _following(self) -> bool:
+        return self._anchored and not self._anchor_released
+
+    def _viewport(self) -> tuple[int, int]:
+        top = round(self.scroll_y) - self.history.virtual_region.y
+        return top, self.scrollable_content_region.height
+
+    def _prepare(self) -> None:
+        history = self.history
+        if not history.turns or self._adjusting:
+            return
+        top, height = self._viewport()
+        if height <= 0:
+            return
+        width = history.size.width
+        if width and width != history._width:
+            self._rewrap(width)
+            return
+        if self._following():
+            self._prepare_end()
+            return
+        if top >= history.total + height:
+            return
+        new_top = history.prepare(top, height)
+        if new_top != top:
+            self._move_to(round(self.scroll_y) + new_top - top)
+        index = history.index_at(new_top)
+        self._reading = (index, new_top - history.starts[index])
+
+    def _rewrap(self, width: int) -> None:
+        """A new width: every line moved; go back to the turn the user was reading."""
+        history = self.history
+        index, offset = self._reading
+        history.set_width(width)
+        if self._following() or not history.turns:
+            self._prepare_end()
+            return
+        index = min(index, len(history.turns) - 1)
+        history.prepare(history.starts[index], self.scrollable_content_region.height)
+        line = min(offset, max(0, history.heights[index] - 1))
+        self._move_to(history.virtual_region.y + history.starts[index] + line)
+
+    def _prepare_end(self) -> None:
+        """Render the history's last screen (the thread opens at its end)."""
+        history = self.history
+        height = self.scrollable_content_region.height or self.app.size.height
+        if history.turns:
+            history.prepare(max(0, history.total - height), height)
+
+    def _move_to(self, y: int) -> None:
+        """Scroll to ``y`` before the next frame, past the old end if content grew."""
+        self._adjusting = True
+        try:
+            self.set_reactive(VerticalScroll.scroll_y, float(y))
+            self.set_reactive(VerticalScroll.scroll_target_y, float(y))
+            self.vertical_scrollbar._reactive_position = float(y)
+            self.refresh(layout=True)
+        finally:
+            self._adjusting = False
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        self._prepare()
+
+    def on_history_view_changed(self, event: HistoryView.Changed) -> None:
+        event.stop()
+        self._prepare()
+
+    def on_resize(self) -> None:
+        self._prepare()
 
     def tick(self) -> None:
         """Once a second: elapsed times and countdowns."""
@@ -454,95 +540,6 @@ class ThreadView(VerticalScroll):
             if view.turn.state in ("running", "queued"):
                 view.refresh_state()
 
-    @property
-    def mounted_turns(self) -> int:
-        return len(self._views)
-
-    @property
-    def at_end(self) -> bool:
-        return self._last is None
-
-    async def load_earlier(self, count: int = BATCH) -> bool:
-        """Mount earlier turns above the first one; unmount from the bottom past the limit."""
-        thread = self.thread
-        if thread is None or self._first == 0 or self._loading:
-            return False
-        self._loading = True
-        try:
-            async with self._lock:
-                order = thread.order
-                new_first = max(0, self._first - count)
-                ids = order[new_first : self._first]
-                anchor_view = self._views.get(order[self._first]) if self._first < len(order) else None
-                views = [TurnView(thread.turns[tid], self.clock) for tid in ids]
-                self._views.update(zip(ids, views, strict=True))
-                self._first = new_first
-                await self.mount_all(
-                    views, before=anchor_view
-                ) if anchor_view is not None else await self.mount_all(views)
-                excess = len(self._views) - MAX_MOUNTED
-                if excess > 0:
-                    end = self._last if self._last is not None else len(order)
-                    await self._drop(order[end - excess : end])
-                    self._last = end - excess
-                    self.release_anchor()
-                if anchor_view is not None:
-                    self.call_after_refresh(self.scroll_to_widget, anchor_view, animate=False, top=True)
-                return True
-        finally:
-            self._loading = False
-            self._moved_at = time.monotonic()
-
-    async def load_later(self, count: int = BATCH) -> bool:
-        """Mount later turns below the last one; unmount from the top past the limit."""
-        thread = self.thread
-        if thread is None or self._last is None or self._loading:
-            return False
-        self._loading = True
-        try:
-            async with self._lock:
-                order = thread.order
-                new_last = min(len(order), self._last + count)
-                ids = order[self._last : new_last]
-                anchor_view = self._views.get(order[self._last - 1]) if self._last > 0 else None
-                views = [TurnView(thread.turns[tid], self.clock) for tid in ids]
-                self._views.update(zip(ids, views, strict=True))
-                await self.mount_all(views)
-                self._last = None if new_last >= len(order) else new_last
-                excess = len(self._views) - MAX_MOUNTED
-                if excess > 0:
-                    await self._drop(order[self._first : self._first + excess])
-                    self._first += excess
-                if anchor_view is not None:
-                    self.call_after_refresh(self.scroll_to_widget, anchor_view, animate=False, top=False)
-                return True
-        finally:
-            self._loading = False
-            self._moved_at = time.monotonic()
-
-    async def on_turn_view_expand(self, event: TurnView.Expand) -> None:
-        """Swap a compact (history) turn for its full form."""
-        old = event.view
-        if self.thread is None or self._views.get(old.turn.id) is not old:
-            return
-        async with self._lock:
-            full = TurnView(old.turn, self.clock, compact=False)
-            self._views[old.turn.id] = full
-            await self.mount(full, after=old)
-            await old.remove()
-
     async def jump_to_end(self) -> None:
-        if self._last is not None and self.thread is not None:
-            await self.show_thread(self.thread, str(self._placeholder.render()))
+        self.scroll_end(animate=False)
         self.anchor()
-
-    def watch_scroll_y(self, old: float, new: float) -> None:
-        super().watch_scroll_y(old, new)
-        if self._loading or time.monotonic() - self._moved_at < 0.3:
-            return  # the window just moved: this is its own scroll settling, not the user
-        # Mount ahead: within a screen of either end, before the user gets there.
-        margin = self.size.height
-        if new < old and new <= margin and self._first > 0:
-            self.run_worker(self.load_earlier(), exclusive=True, group="thread-window")
-        elif new > old and new >= self.max_scroll_y - margin and self._last is not None:
-            self.run_worker(self.load_later(), exclusive=True, group="thread-window")

@@ -94,23 +94,26 @@ def toasts(app: T3App) -> list[str]:
     return [str(n.message) for n in app._notifications]
 
 
-def turn_views(app: T3App) -> list[TurnView]:
-    return list(app.thread_view.query(TurnView))
+def turn_views(app: T3App) -> list[Any]:
+    """The open thread's turns as shown: history entries, then live turn widgets."""
+    return app.thread_view.turn_views()
 
 
-def state_text(view: TurnView) -> str:
+def state_text(view: Any) -> str:
     return view.state_text()
 
 
-def prompt_shown(view: TurnView) -> str:
+def prompt_shown(view: Any) -> str:
     return view.prompt_text()
 
 
-def shown_markdown(view: TurnView) -> str:
+def shown_markdown(view: Any) -> str:
     """The assistant text the turn shows: its Markdown widgets' sources, in order, or
-    (for a turn mounted as history, which is compact) the text it renders."""
+    (for a turn in the history) its text, checked against the lines drawn for it."""
     if view.compact:
-        return view.shown_text()
+        text = view.shown_text()
+        assert " ".join(text.split()) in view.rendered_text(), view.rendered_text()
+        return text
     return "".join(md.source for md in view.query(Markdown))
 
 
@@ -120,7 +123,7 @@ def last_turn(app: T3App) -> Turn:
     return th.turns[th.order[-1]]
 
 
-def last_view(app: T3App) -> TurnView | None:
+def last_view(app: T3App) -> Any:
     views = turn_views(app)
     return views[-1] if views else None
 

@@ -1,0 +1,268 @@
+"""A long thread's history: paging through it, turns moving into it, clicks, resizes.
+
+The history is drawn line by line with estimated heights for turns not yet rendered;
+these tests check what a reader would notice if that went wrong: a skipped or repeated
+stretch of text while paging, a turn missing, the place lost on a resize.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import ui_support as ui
+from eventgen import (
+    DIR,
+    assistant_info,
+    idle,
+    msg_updated,
+    new_id,
+    part_updated,
+    prompt_run,
+    session_updated,
+    status,
+    text_part,
+    user_info,
+)
+from textual.pilot import Pilot
+
+from t3tui.app.app import T3App
+from t3tui.app.history import HistoryView
+from t3tui.app.turns import MAX_LIVE, TurnView
+from t3tui.store import Store
+
+SID = ui.SID
+WORDS = ["the", "settlement", "rule", "keeps", "every", "turn", "honest", "about", "whether", "it", "runs"]
+
+
+def answer(i: int) -> str:
+    """Answers of very different shapes, so estimated heights are often wrong."""
+    paragraphs = [
+        " ".join(WORDS[(i + k) % len(WORDS)] for k in range(8 + (i * 7 + p) % 40)) for p in range(i % 5)
+    ]
+    text = f"## Answer {i}\n\n" + "\n\n".join(paragraphs)
+    if i % 3 == 0:
+        text += "\n\n```python\n" + "\n".join(f"line_{n} = {n}" for n in range(i % 7)) + "\n```"
+    if i % 4 == 1:
+        text += "\n\n" + "\n".join(f"- item {n} of answer {i}" for n in range(i % 6))
+    return text + f"\n\nend of answer {i}."
+
+
+def turn_events(i: int, reasoning: str | None = None) -> list[dict[str, Any]]:
+    user, asst = new_id("msg"), new_id("msg")
+    events = [
+        msg_updated(user_info(SID, user)),
+        part_updated(text_part(SID, user, new_id("prt"), f"question {i}")),
+        status(SID, "busy"),
+        msg_updated(assistant_info(SID, asst, user)),
+    ]
+    if reasoning is not None:
+        thought = text_part(SID, asst, new_id("prt"), reasoning, end=True, kind="reasoning")
+        events.append(part_updated(thought))
+    events += [
+        part_updated(text_part(SID, asst, new_id("prt"), answer(i), end=True)),
+        msg_updated(assistant_info(SID, asst, user, finish="stop", completed=True)),
+        *idle(SID),
+    ]
+    return events
+
+
+def varied_thread(turns: int) -> Store:
+    lines: list[dict[str, Any]] = [session_updated(SID, title="Varied")]
+    for i in range(turns):
+        lines += turn_events(i)
+    return ui.make_store(lines)
+
+
+def history_lines(app: T3App, start: int, count: int) -> list[str]:
+    history = app.thread_view.history
+    end = min(history.total, start + count)
+    return [history.render_line(y).text.rstrip() for y in range(max(0, start), end)]
+
+
+def screen_lines(app: T3App) -> list[str]:
+    """The history's lines on screen, as the reader sees them."""
+    view = app.thread_view
+    top = round(view.scroll_y) - view.history.virtual_region.y
+    return history_lines(app, top, view.scrollable_content_region.height)
+
+
+def questions(lines: list[str]) -> set[int]:
+    return {int(m.group(1)) for line in lines for m in re.finditer(r"question (\d+)\b", line)}
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    await pilot.pause(0.05)
+    await pilot.pause(0)
+
+
+async def test_paging_up_a_long_thread_skips_and_repeats_nothing() -> None:
+    turns = 150
+    app = ui.make_app(varied_thread(turns))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        view = app.thread_view
+        assert view.mounted_turns == 0  # all history: one widget, whatever the length
+        assert f"end of answer {turns - 1}." in "\n".join(screen_lines(app)[-4:])
+        view.focus()
+        await pilot.press("pageup")  # the key works on the thread
+        await settle(pilot)
+        assert view.scroll_y < view.max_scroll_y
+        seen = questions(screen_lines(app))
+        height = view.scrollable_content_region.height
+        pages = 0
+        while view.scroll_y > 0:
+            top = round(view.scroll_y) - view.history.virtual_region.y
+            above = history_lines(app, top - height, height)
+            view.scroll_page_up(animate=False)
+            await settle(pilot)
+            pages += 1
+            now = screen_lines(app)
+            if round(view.scroll_y) > 0:
+                # Exactly the screen above the previous one: nothing skipped or repeated,
+                # even where estimated heights were replaced by real ones.
+                assert now == above, f"page {pages} moved the text under the reader"
+            seen |= questions(now)
+        assert seen == set(range(turns))
+        assert screen_lines(app)[0].startswith("█ question 0")
+        assert "question&#160;0" in app.export_screenshot()
+        await pilot.press("end")
+        await settle(pilot)
+        assert f"end of answer {turns - 1}." in "\n".join(screen_lines(app)[-4:])
+
+
+async def test_jumping_to_the_middle_shows_whole_turns() -> None:
+    app = ui.make_app(varied_thread(200))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        view = app.thread_view
+        view.scroll_to(y=view.max_scroll_y // 2, animate=False, immediate=True)
+        await settle(pilot)
+        lines = screen_lines(app)
+        shown = sorted(questions(lines))
+        assert shown, lines
+        # Every turn on screen is drawn from its own lines: its prompt is followed by
+        # its own answer (no line of one turn drawn at another's place).
+        for q in shown[:-1]:
+            at = next(i for i, line in enumerate(lines) if line.startswith(f"█ question {q}"))
+            assert any(f"Answer {q}" in line for line in lines[at : at + 4]), lines
+
+
+async def test_turns_that_ran_while_open_join_the_history_past_the_limit() -> None:
+    app = ui.make_app(ui.interrupted())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        count = MAX_LIVE + 4
+        for i in range(count):
+            events = turn_events(i)
+            for obs in events[:4]:  # the prompt runs: the user sees it live
+                app.observe(obs)
+            await settle(pilot)
+            for obs in events[4:]:
+                app.observe(obs)
+            await settle(pilot)
+        await settle(pilot)
+        view = app.thread_view
+        thread = app.current_thread
+        assert thread is not None
+        shown = view.turn_views()
+        assert [v.turn.id for v in shown] == thread.order
+        assert 0 < view.mounted_turns <= MAX_LIVE
+        assert len(view.history.turns) == len(thread.order) - view.mounted_turns
+        for v in shown:
+            assert v.shown_text() == v.turn.text
+            if v.compact and v.turn.prompt.startswith("question"):  # drawn from its own text
+                assert f"end of answer {v.turn.prompt.split()[-1]}." in v.rendered_text()
+        # Still at the end: the newest answer is on screen.
+        assert view.scroll_y == view.max_scroll_y
+        last = list(view.query(TurnView))[-1]
+        assert last.turn.id == thread.order[-1] and last.region.height > 0
+        assert last.state_text().startswith("Worked")
+
+
+async def test_history_arriving_after_the_thread_opened_goes_into_the_history() -> None:
+    """Opening a thread for the first time: its messages load afterwards."""
+    store = ui.make_store([session_updated(SID, title="Loads later")])
+    app = ui.make_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        for i in range(60):
+            for obs in turn_events(i):
+                app.observe(obs)
+        await settle(pilot)
+        await settle(pilot)
+        view = app.thread_view
+        assert view.mounted_turns == 0
+        assert len(view.history.turns) == 60
+        assert "end of answer 59." in "\n".join(screen_lines(app)[-4:])
+
+
+async def test_click_on_a_history_turn_shows_its_reasoning() -> None:
+    thought = "First I weigh [bold]this[/bold] against that."
+    store = ui.make_store([session_updated(SID, title="Thinking"), *turn_events(0, reasoning=thought)])
+    app = ui.make_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert not any(thought in line for line in screen_lines(app))
+        assert any("Reasoning" in line for line in screen_lines(app))
+        await pilot.click(HistoryView, offset=(4, 0))
+        await settle(pilot)
+        assert any(thought in line for line in screen_lines(app))  # literal, not markup
+        await pilot.click(HistoryView, offset=(4, 0))
+        await settle(pilot)
+        assert not any(thought in line for line in screen_lines(app))
+
+
+async def test_resize_keeps_the_reader_on_the_same_turn() -> None:
+    app = ui.make_app(varied_thread(120))
+    async with app.run_test(size=(110, 30)) as pilot:
+        await settle(pilot)
+        view = app.thread_view
+        view.scroll_to(y=view.max_scroll_y // 3, animate=False, immediate=True)
+        await settle(pilot)
+        history = view.history
+
+        def top_turn() -> int:
+            return history.index_at(round(view.scroll_y) - history.virtual_region.y)
+
+        before = top_turn()
+        first_line = screen_lines(app)[0]
+        assert before > 10
+        await pilot.resize_terminal(80, 30)
+        await settle(pilot)
+        await settle(pilot)
+        assert top_turn() == before, (before, top_turn())
+        if first_line.startswith("█ question"):
+            assert screen_lines(app)[0] == first_line
+        width = view.history.size.width
+        assert all(len(line) <= width for line in screen_lines(app))
+
+
+async def test_a_turn_removed_from_the_thread_leaves_the_history() -> None:
+    store = ui.make_store([session_updated(SID, title="Two"), *turn_events(0), *turn_events(1)])
+    app = ui.make_app(store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        thread = app.current_thread
+        assert thread is not None and len(app.thread_view.history.turns) == 2
+        first = thread.order[0]
+        removed = {"type": "message.removed", "properties": {"sessionID": SID, "messageID": first}}
+        app.observe({"event": {"directory": DIR, "payload": removed}})
+        await settle(pilot)
+        assert [v.turn.id for v in app.thread_view.turn_views()] == thread.order
+        assert "question 0" not in "\n".join(screen_lines(app))
+
+
+async def test_prompt_run_after_long_history_streams_into_a_widget() -> None:
+    app = ui.make_app(varied_thread(40))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        _, _, _, events = prompt_run(SID, "one more", tokens=4, finish=False)
+        for obs in events:
+            app.observe(obs)
+        await settle(pilot)
+        view = app.thread_view
+        live = list(view.query(TurnView))
+        assert len(live) == 1 and live[0].turn.state == "running"
+        assert live[0].shown_text() == "tok0 tok1 tok2 tok3 "
+        assert view.scroll_y == view.max_scroll_y
