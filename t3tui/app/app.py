@@ -24,6 +24,7 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList
 
+from t3tui import gcpolicy
 from t3tui.app.panels import PermissionPanel, QuestionPanel
 from t3tui.app.prompt import Drafts, PromptArea
 from t3tui.app.sidebar import Sidebar, short_dir
@@ -52,6 +53,7 @@ def version_tuple(version: str | None) -> tuple[int, ...]:
 
 
 INTERRUPT_WINDOW = 2.0
+SETTLE_AFTER = 100  # snapshot items (messages, sessions) that make a load "large"
 LANGUAGE_NAMES = {"en": "English", "zh": "简体中文"}
 
 
@@ -134,6 +136,7 @@ class T3App(App[int]):
         )
         self.stream_task: Any = None
         self._frame_timer: Any = None
+        self._settle_timer: Any = None
         self._frames_paused = False
         self._idle_frames = 0
         self._frame_soon = False
@@ -201,6 +204,19 @@ class T3App(App[int]):
             self.toast(notice, severity="warning", timeout=15)
         self._mark_changed()
         await self._frame()
+        gcpolicy.tune()
+        self.call_after_refresh(self._settle_memory)
+
+    def _settle_memory(self) -> None:
+        self._settle_timer = None
+        gcpolicy.settle()
+
+    def _settle_soon(self) -> None:
+        """A large load arrived: settle the collector once it is in (see gcpolicy)."""
+        if self._settle_timer is not None:
+            self._settle_timer.reset()
+        else:
+            self._settle_timer = self.set_timer(0.5, self._settle_memory)
 
     async def on_unmount(self) -> None:
         self._save_draft()
@@ -213,6 +229,9 @@ class T3App(App[int]):
         if self.capture is not None:
             self.capture.write(obs)
         self.store.apply(obs)
+        snapshot = obs.get("snapshot")
+        if isinstance(snapshot, dict) and len(snapshot.get("data") or ()) >= SETTLE_AFTER:
+            self._settle_soon()
         if self._frames_paused:
             self.request_frame()
         event = obs.get("event")
