@@ -266,3 +266,39 @@ async def test_prompt_run_after_long_history_streams_into_a_widget() -> None:
         assert len(live) == 1 and live[0].turn.state == "running"
         assert live[0].shown_text() == "tok0 tok1 tok2 tok3 "
         assert view.scroll_y == view.max_scroll_y
+
+
+async def test_page_keys_scroll_the_thread_from_the_prompt() -> None:
+    app = ui.make_app(varied_thread(60))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.prompt.focus()
+        await pilot.press(*"half a thought")
+        view = app.thread_view
+        height = view.scrollable_content_region.height
+        top = round(view.scroll_y) - view.history.virtual_region.y
+        above = history_lines(app, top - height, height)
+        await pilot.press("pageup")
+        await settle(pilot)
+        assert screen_lines(app) == above
+        await pilot.press("pagedown")
+        await settle(pilot)
+        assert view.scroll_y == view.max_scroll_y
+        assert app.prompt.text == "half a thought" and app.prompt.has_focus
+
+
+async def test_theme_change_redraws_the_history_in_the_new_colours() -> None:
+    app = ui.make_app(varied_thread(5))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        history = app.thread_view.history
+
+        def prompt_style() -> Any:
+            lines = [history.render_line(y) for y in range(history.total)]
+            prompt = next(line for line in lines if line.text.startswith("█ question"))
+            return list(prompt)[1].style  # the prompt's background, from the theme
+
+        before = prompt_style()
+        app.theme = "textual-light" if app.theme != "textual-light" else "nord"
+        await settle(pilot)
+        assert prompt_style().bgcolor != before.bgcolor

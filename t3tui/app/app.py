@@ -578,6 +578,14 @@ class T3App(App[int]):
 
     # -- sending ----------------------------------------------------------------------
 
+    @on(PromptArea.ScrollThread)
+    def _scroll_thread(self, event: PromptArea.ScrollThread) -> None:
+        view = self.thread_view
+        if event.direction < 0:
+            view.scroll_page_up(animate=False)
+        else:
+            view.scroll_page_down(animate=False)
+
     @on(PromptArea.Submitted)
     def _submitted(self, event: PromptArea.Submitted) -> None:
         text = event.text

@@ -331,6 +331,9 @@ class HistoryView(Widget):
         self._rich_style_cache.clear()
         self.refresh()
 
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.restyle())
+
     def on_resize(self, event: Resize) -> None:
         if event.size.width != self._width:
             self.post_message(self.Changed(self))  # the thread view re-wraps and re-anchors

@@ -77,12 +77,21 @@ class PromptArea(TextArea):
 
     BINDINGS = [
         Binding("ctrl+j", "newline", "bind.newline", id="newline"),
+        # The thread scrolls from the prompt: the reader should not have to leave it.
+        Binding("pageup", "scroll_thread(-1)", "bind.scroll_up", id="scroll_up", show=False),
+        Binding("pagedown", "scroll_thread(1)", "bind.scroll_down", id="scroll_down", show=False),
     ]
 
     @dataclass
     class Submitted(Message):
         area: PromptArea
         text: str
+
+    @dataclass
+    class ScrollThread(Message):
+        """Page the thread up (-1) or down (1)."""
+
+        direction: int
 
     def __init__(self, history: list[str], **kw: Any) -> None:
         kw.setdefault("soft_wrap", True)
@@ -106,6 +115,9 @@ class PromptArea(TextArea):
             self.action_newline()
             return
         await super()._on_key(event)
+
+    def action_scroll_thread(self, direction: int) -> None:
+        self.post_message(self.ScrollThread(direction))
 
     def action_newline(self) -> None:
         start, end = self.selection
