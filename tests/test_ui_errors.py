@@ -30,7 +30,9 @@ async def wait_for(pilot: Pilot, app: T3App, predicate: Callable[[], bool], time
 
 
 def body(app: T3App, selector: str) -> str:
-    return str(app.screen.query_one(selector, Literal).render())
+    """The text of a widget on the top screen ("" while that screen is still composing)."""
+    found = list(app.screen.query(selector).results(Literal))
+    return str(found[0].render()) if found else ""
 
 
 def toasts(app: T3App) -> list[str]:
@@ -174,3 +176,18 @@ def test_error_screen_snapshots(snap_compare: Callable[..., bool], screen: str, 
     app = ui.make_app(ui.make_store([]), lang=lang, thread=None)
     run_before = _unreachable if screen == "unreachable" else _password
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+async def test_unreachable_screen_updated_before_it_is_composed_does_not_crash() -> None:
+    """The app's one-second timer can update the screen the moment it is pushed."""
+    from t3tui.app.screens import UnreachableScreen
+
+    app = ui.make_app(ui.make_store([]), connect=False, thread=None)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = UnreachableScreen()
+        screen.update_from(app.stream)  # not mounted: nothing to update, no error
+        app.push_screen(screen)
+        screen.update_from(app.stream)  # pushed, perhaps not composed yet
+        await pilot.pause(0.1)
+        screen.update_from(app.stream)
+        assert "Cannot reach the server" in body(app, ".dialog-title")

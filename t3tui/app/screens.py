@@ -37,8 +37,12 @@ class UnreachableScreen(ModalScreen[None]):
         self.update_from(self.app.stream)  # type: ignore[attr-defined]
 
     def update_from(self, stream: Any) -> None:
+        titles = self.query(".dialog-title").results(Literal)
+        title = next(titles, None)
+        if title is None:
+            return  # pushed but not composed yet (the app's timers can get here first)
         url = stream.client.base_url
-        self.query_one(".dialog-title", Literal).show(t("unreachable.title", url=url))
+        title.show(t("unreachable.title", url=url))
         lines = [t("unreachable.tried", url=f"{url}/global/event")]
         if stream.last_error:
             lines.append(t("unreachable.error", error=stream.last_error))
