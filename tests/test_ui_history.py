@@ -302,3 +302,49 @@ async def test_theme_change_redraws_the_history_in_the_new_colours() -> None:
         app.theme = "textual-light" if app.theme != "textual-light" else "nord"
         await settle(pilot)
         assert prompt_style().bgcolor != before.bgcolor
+
+
+async def test_a_late_update_to_a_turn_on_screen_is_redrawn() -> None:
+    """A resync can bring a settled turn's final text after it was drawn."""
+    user, asst, part = new_id("msg"), new_id("msg"), new_id("prt")
+    lines = [
+        session_updated(SID, title="Late"),
+        *turn_events(0),
+        msg_updated(user_info(SID, user)),
+        part_updated(text_part(SID, user, new_id("prt"), "question 1")),
+        status(SID, "busy"),
+        msg_updated(assistant_info(SID, asst, user)),
+        part_updated(text_part(SID, asst, part, "a first draft", end=True)),
+        msg_updated(assistant_info(SID, asst, user, finish="stop", completed=True)),
+        *idle(SID),
+    ]
+    app = ui.make_app(ui.make_store(lines))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert "a first draft" in "\n".join(screen_lines(app))
+        final = "the final text,\n\nin two paragraphs"
+        app.observe(part_updated(text_part(SID, asst, part, final, end=True)))
+        await settle(pilot)
+        shown = "\n".join(screen_lines(app))
+        assert "a first draft" not in shown
+        assert "the final text," in shown and "in two paragraphs" in shown
+        assert "Worked" in screen_lines(app)[-2]
+
+
+async def test_click_on_a_turn_far_down_a_scrolled_history_expands_that_turn() -> None:
+    thought = "weighing the last question"
+    lines: list[dict[str, Any]] = [session_updated(SID, title="Scrolled")]
+    for i in range(30):
+        lines += turn_events(i, reasoning=thought if i == 29 else None)
+    app = ui.make_app(ui.make_store(lines))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        view, history = app.thread_view, app.thread_view.history
+        assert view.scroll_y > 0
+        top = round(view.scroll_y) - history.virtual_region.y
+        row = view.scrollable_content_region.height - 3  # inside the last turn, near its end
+        assert history.index_at(top + row) == 29 and top > 0
+        await pilot.click("#thread", offset=(6, row))
+        await settle(pilot)
+        assert history.expanded == {history.turns[29].id}
+        assert any(thought in line for line in screen_lines(app))

@@ -151,13 +151,13 @@ class HistoryView(Widget):
         self.clock = clock
         self.turns: list[Turn] = []
         self.heights: list[int] = []
-        self._measured: list[bool] = []
         self._starts: list[int] | None = [0]
         self._width = 0
         # turn id -> (key, width, lines); least recently drawn first.
         self._cache: OrderedDict[str, tuple[tuple[Any, ...], int, list[Strip]]] = OrderedDict()
         self.expanded: set[str] = set()
         self.rendered = 0  # turns rendered so far (the benchmark reads it)
+        self._stale = False  # heights or drawn lines changed since the last repaint
 
     # -- the list ---------------------------------------------------------------------
 
@@ -179,7 +179,6 @@ class HistoryView(Widget):
     def set_turns(self, turns: list[Turn], width: int) -> None:
         self.turns = []
         self.heights = []
-        self._measured = []
         self._starts = [0]
         self._cache.clear()
         self.expanded.clear()
@@ -190,7 +189,6 @@ class HistoryView(Widget):
         width = self._width or 80
         self.turns.extend(turns)
         self.heights.extend(estimate(turn, width) for turn in turns)
-        self._measured.extend(False for _ in turns)
         self._starts = None
         self._apply_height()
 
@@ -199,12 +197,13 @@ class HistoryView(Widget):
         gone = self.turns[count:]
         for turn in gone:
             self._cache.pop(turn.id, None)
-        del self.turns[count:], self.heights[count:], self._measured[count:]
+        del self.turns[count:], self.heights[count:]
         self._starts = None
         self._apply_height()
         return gone
 
     def _apply_height(self) -> None:
+        self._stale = False
         total = self.total
         if self.styles.height is None or self.styles.height.value != total:
             self.styles.height = total
@@ -230,13 +229,15 @@ class HistoryView(Widget):
             return cached[2]
         lines = self._render_turn(turn, width)
         self.rendered += 1
+        if cached is not None:
+            self._stale = True  # drawn before with other content: repaint
         self._cache[turn.id] = (key, width, lines)
         if len(self._cache) > CACHE_TURNS:
             self._cache.popitem(last=False)
         if self.heights[index] != len(lines):
             self.heights[index] = len(lines)
             self._starts = None
-        self._measured[index] = True
+            self._stale = True
         return lines
 
     def _render_turn(self, turn: Turn, width: int) -> list[Strip]:
@@ -269,10 +270,9 @@ class HistoryView(Widget):
             return Strip.blank(self.size.width)
         index = self.index_at(y)
         start = self.starts[index]
-        measured = self._measured[index]
         height = self.heights[index]
         lines = self._lines(index)
-        if not measured and len(lines) != height:
+        if len(lines) != height:
             # Reached without a scroll (a jump): fix the positions after this frame.
             self.call_after_refresh(self.post_message, self.Changed(self))
         offset = y - start
@@ -308,7 +308,7 @@ class HistoryView(Widget):
         while index >= 0 and covered < height:
             covered += len(self._lines(index))
             index -= 1
-        if self._starts is None:
+        if self._stale:
             self._apply_height()
         new_start = self.starts[first]
         return new_start + min(offset, max(0, self.heights[first] - 1)) if top >= 0 else top
@@ -319,7 +319,6 @@ class HistoryView(Widget):
             return False
         self._width = width
         self.heights = [estimate(turn, width) for turn in self.turns]
-        self._measured = [False] * len(self.turns)
         self._starts = None
         self._cache.clear()
         self._apply_height()
