@@ -34,7 +34,7 @@ from t3tui.safe import clean
 from t3tui.store import Turn
 
 Clock = Callable[[], float]
-CACHE_TURNS = 200  # rendered turns kept (their lines); heights are kept for all
+CACHE_TURNS = 40  # rendered turns kept (their lines); heights are kept for all
 BAR = "█"  # the prompt's left bar, as Textual draws `border-left: thick`
 
 
