@@ -146,22 +146,27 @@ async def streaming(server: OpencodeServer, directory: str, runs: int) -> list[d
     client = OpencodeClient(server.url)
     app = T3App(client, directory=directory, connect=True, cursor_blink=False)
     results = []
+    # Note when each delta arrives (the stream's reading loop keeps the sink it had
+    # when the connection opened, so the hook goes in before the app starts).
+    last_delta = [0.0]
+    original = app.observe
+
+    def observe(obs: dict) -> None:
+        original(obs)
+        event = obs.get("event")
+        if event is not None and event["payload"].get("type") == "message.part.delta":
+            last_delta[0] = time.perf_counter()
+
+    app.observe = observe  # type: ignore[method-assign]
+    app.stream.sink = observe
     async with app.run_test(size=(120, 40)) as pilot:
         while app.stream.state != "open":
             await pilot.pause(0.05)
+        # A person reads the screen and types before the first prompt: t3tui does its
+        # start-up work (collector settling, a Markdown warm-up) in that second.
+        await pilot.pause(1.0)
         session = await client.create_session(directory)
         await app.open_thread(session.id)
-        last_delta = [0.0]
-        original = app.observe
-
-        def observe(obs: dict) -> None:
-            original(obs)
-            event = obs.get("event")
-            if event is not None and event["payload"].get("type") == "message.part.delta":
-                last_delta[0] = time.perf_counter()
-
-        app.observe = observe  # type: ignore[method-assign]
-        app.stream.sink = observe
         app._models[session.id] = ("mock", "bench")
         for _ in range(runs):
             lag = [0.0]
