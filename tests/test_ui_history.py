@@ -348,3 +348,37 @@ async def test_click_on_a_turn_far_down_a_scrolled_history_expands_that_turn() -
         await settle(pilot)
         assert history.expanded == {history.turns[29].id}
         assert any(thought in line for line in screen_lines(app))
+
+
+async def test_folding_old_turns_into_the_history_does_not_move_what_is_read() -> None:
+    app = ui.make_app(ui.interrupted())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+
+        async def run(i: int) -> None:
+            events = turn_events(i, reasoning="weighing it " * 40)
+            for obs in events[:4]:
+                app.observe(obs)
+            await settle(pilot)
+            for obs in events[4:]:
+                app.observe(obs)
+            await settle(pilot)
+
+        for i in range(MAX_LIVE):
+            await run(i)
+        view = app.thread_view
+        widgets = list(view.query(TurnView))
+        assert len(widgets) == MAX_LIVE
+        # The history draws these turns taller than their widgets (reasoning shown in
+        # full), so folding them changes the height above the reader.
+        view.history.expanded.update(w.turn.id for w in widgets)
+        # The reader scrolls up into the live turns (no longer following the end).
+        reading = widgets[MAX_LIVE // 2]
+        view.scroll_to(y=reading.virtual_region.y + 1, animate=False, immediate=True)
+        await settle(pilot)
+        offset = view.scroll_y - reading.virtual_region.y
+        for i in range(MAX_LIVE, MAX_LIVE + 3):
+            await run(i)  # each new turn pushes the oldest widget into the history
+        await settle(pilot)
+        assert len(view.history.turns) >= 3 and reading.is_mounted
+        assert view.scroll_y - reading.virtual_region.y == offset

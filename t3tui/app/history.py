@@ -313,6 +313,18 @@ class HistoryView(Widget):
         new_start = self.starts[first]
         return new_start + min(offset, max(0, self.heights[first] - 1)) if top >= 0 else top
 
+    @property
+    def width(self) -> int:
+        """The width the heights and cached lines are for."""
+        return self._width
+
+    def measure_from(self, start: int) -> int:
+        """Render the turns from ``start`` to the end now; their height in lines."""
+        height = sum(len(self._lines(index)) for index in range(start, len(self.turns)))
+        if self._stale:
+            self._apply_height()
+        return height
+
     def set_width(self, width: int) -> bool:
         """A new width: every height is an estimate again. True if it changed."""
         if width <= 0 or width == self._width:

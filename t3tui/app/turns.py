@@ -453,8 +453,7 @@ class ThreadView(VerticalScroll):
         await self.remove_children(folded)
         if not following and old <= above:
             # They were above the screen: keep what the user reads in place.
-            new = sum(len(self.history._lines(i)) for i in range(start, len(self.history.turns)))
-            self.history._apply_height()
+            new = self.history.measure_from(start)
             self._move_to(self.scroll_y + new - old)
 
     def _refresh_history(self) -> None:
@@ -478,7 +477,7 @@ class ThreadView(VerticalScroll):
         if height <= 0:
             return
         width = history.size.width
-        if width and width != history._width:
+        if width and width != history.width:
             self._rewrap(width)
             return
         if self._following():
