@@ -14,6 +14,7 @@ import ui_support as ui
 from eventgen import (
     DIR,
     assistant_info,
+    delta,
     idle,
     msg_updated,
     new_id,
@@ -25,6 +26,7 @@ from eventgen import (
     user_info,
 )
 from textual.pilot import Pilot
+from textual.widgets import Markdown
 
 from t3tui.app.app import T3App
 from t3tui.app.history import HistoryView
@@ -382,3 +384,28 @@ async def test_folding_old_turns_into_the_history_does_not_move_what_is_read() -
         await settle(pilot)
         assert len(view.history.turns) >= 3 and reading.is_mounted
         assert view.scroll_y - reading.virtual_region.y == offset
+
+
+async def test_a_turn_shown_as_ended_shows_all_its_text() -> None:
+    """The state line never says "Worked" while the last streamed text is still pending."""
+    user, asst, part, events = prompt_run(SID, "stream then stop", tokens=2, finish=False)
+    app = ui.make_app(ui.make_store([session_updated(SID, title="Flush"), *events]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        (view,) = app.thread_view.query(TurnView)
+        big = "".join(f" word{i}" for i in range(2000))
+        app.store.apply(delta(SID, asst, part, big))
+        app.store.changed = True
+        await app._frame()  # the stream's task starts appending this, over several awaits
+        full = "tok0 tok1 " + big + " and the last words."
+        for obs in [
+            delta(SID, asst, part, " and the last words."),
+            part_updated(text_part(SID, asst, part, full, end=True)),
+            msg_updated(assistant_info(SID, asst, user, finish="stop", completed=True)),
+            *idle(SID),
+        ]:
+            app.store.apply(obs)
+        app.store.changed = True
+        await app._frame()  # one repaint, no pause: what the user sees at that moment
+        assert view.state_text().startswith("Worked")
+        assert view.query_one(Markdown).source == full

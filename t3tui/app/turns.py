@@ -256,6 +256,10 @@ class TurnView(Vertical):
                 if self._versions.get(part.id) != part.version:
                     self._versions[part.id] = part.version
                     await view.sync()  # type: ignore[attr-defined]
+        if turn.state in SETTLED:
+            # The Markdown stream applies writes on its own task: flush it, so the
+            # whole text is on screen by the time the state line says the turn ended.
+            await self.finish_streams()
         self.refresh_state()
 
     def _set_state_class(self, state: str) -> None:
