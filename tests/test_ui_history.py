@@ -98,6 +98,17 @@ async def settle(pilot: Pilot[Any]) -> None:
     await pilot.pause(0)
 
 
+async def run_live(app: T3App, pilot: Pilot[Any], i: int, reasoning: str | None = None) -> None:
+    """Turn ``i`` runs while the thread is open: the user sees it start, then end."""
+    events = turn_events(i, reasoning=reasoning)
+    for obs in events[:4]:
+        app.observe(obs)
+    await settle(pilot)
+    for obs in events[4:]:
+        app.observe(obs)
+    await settle(pilot)
+
+
 async def test_paging_up_a_long_thread_skips_and_repeats_nothing() -> None:
     turns = 150
     app = ui.make_app(varied_thread(turns))
@@ -156,13 +167,7 @@ async def test_turns_that_ran_while_open_join_the_history_past_the_limit() -> No
         await settle(pilot)
         count = MAX_LIVE + 4
         for i in range(count):
-            events = turn_events(i)
-            for obs in events[:4]:  # the prompt runs: the user sees it live
-                app.observe(obs)
-            await settle(pilot)
-            for obs in events[4:]:
-                app.observe(obs)
-            await settle(pilot)
+            await run_live(app, pilot, i)
         await settle(pilot)
         view = app.thread_view
         thread = app.current_thread
@@ -356,18 +361,10 @@ async def test_folding_old_turns_into_the_history_does_not_move_what_is_read() -
     app = ui.make_app(ui.interrupted())
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-
-        async def run(i: int) -> None:
-            events = turn_events(i, reasoning="weighing it " * 40)
-            for obs in events[:4]:
-                app.observe(obs)
-            await settle(pilot)
-            for obs in events[4:]:
-                app.observe(obs)
-            await settle(pilot)
+        thought = "weighing it " * 40
 
         for i in range(MAX_LIVE):
-            await run(i)
+            await run_live(app, pilot, i, thought)
         view = app.thread_view
         widgets = list(view.query(TurnView))
         assert len(widgets) == MAX_LIVE
@@ -380,7 +377,7 @@ async def test_folding_old_turns_into_the_history_does_not_move_what_is_read() -
         await settle(pilot)
         offset = view.scroll_y - reading.virtual_region.y
         for i in range(MAX_LIVE, MAX_LIVE + 3):
-            await run(i)  # each new turn pushes the oldest widget into the history
+            await run_live(app, pilot, i, thought)  # each pushes the oldest widget into the history
         await settle(pilot)
         assert len(view.history.turns) >= 3 and reading.is_mounted
         assert view.scroll_y - reading.virtual_region.y == offset

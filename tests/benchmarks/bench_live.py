@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from live.mockmodel import BENCH_TEXT, MockModel  # noqa: E402
 from live.opencode_server import OpencodeServer, ensure_opencode  # noqa: E402
+from loopwatch import LoopWatch  # noqa: E402
 from textual.widgets import Markdown  # noqa: E402
 
 from t3tui.app.app import T3App  # noqa: E402
@@ -169,16 +170,7 @@ async def streaming(server: OpencodeServer, directory: str, runs: int) -> list[d
         await app.open_thread(session.id)
         app._models[session.id] = ("mock", "bench")
         for _ in range(runs):
-            lag = [0.0]
-            stop = asyncio.Event()
-
-            async def monitor() -> None:
-                while not stop.is_set():
-                    t0 = time.perf_counter()
-                    await asyncio.sleep(0.002)
-                    lag[0] = max(lag[0], time.perf_counter() - t0 - 0.002)
-
-            mon = asyncio.create_task(monitor())
+            watch = LoopWatch.start()
             before = len(app.current_thread.order) if app.current_thread else 0
             app._send(session.id, "burst")
             shown_at = None
@@ -197,13 +189,12 @@ async def streaming(server: OpencodeServer, directory: str, runs: int) -> list[d
                 if text == BENCH_TEXT or text.rstrip() == BENCH_TEXT.rstrip():
                     shown_at = time.perf_counter()
                     break
-            stop.set()
-            await mon
+            await watch.stop()
             await asyncio.to_thread(wait_idle, server, directory, session.id)
             results.append(
                 {
                     "latency_ms": (shown_at - last_delta[0]) * 1000 if shown_at else float("nan"),
-                    "max_loop_block_ms": lag[0] * 1000,
+                    "max_loop_block_ms": watch.worst * 1000,
                     "exact": float(text.rstrip() == BENCH_TEXT.rstrip()),
                     "shown_chars": float(len(text)),
                 }

@@ -39,6 +39,7 @@ from eventgen import (  # noqa: E402
     text_part,
     user_info,
 )
+from loopwatch import LoopWatch  # noqa: E402
 
 from t3tui.app.app import T3App  # noqa: E402
 from t3tui.app.history import HistoryView  # noqa: E402
@@ -113,17 +114,7 @@ async def measure(store: Store) -> dict[str, float]:
         history = view.history
         times: list[float] = []
         jumps = 0
-        lag = [0.0]
-        stop = asyncio.Event()
-
-        async def monitor() -> None:
-            # The longest the event loop was blocked: what the user sees as a stall.
-            while not stop.is_set():
-                t0 = time.perf_counter()
-                await asyncio.sleep(0.002)
-                lag[0] = max(lag[0], time.perf_counter() - t0 - 0.002)
-
-        mon = asyncio.create_task(monitor())
+        watch = LoopWatch.start()
         started = time.perf_counter()
         height = view.scrollable_content_region.height
         # Page up from the end to the very first turn, as a user holding PageUp would
@@ -144,9 +135,7 @@ async def measure(store: Store) -> dict[str, float]:
                 print(
                     f"    page {len(times)}: {times[-1] * 1000:.1f} ms, top turn {history.index_at(new_top)}"
                 )
-        stop.set()
-        await mon
-        out["max_loop_block_s"] = lag[0]
+        out["max_loop_block_s"] = await watch.stop()
         out["scroll_total_s"] = time.perf_counter() - started
         out["scroll_pages"] = len(times)
         times.sort()
