@@ -421,7 +421,6 @@ class ThreadView(VerticalScroll):
                 history.append([turns[tid] for tid in new[:settled]])
                 new = new[settled:]
                 wanted = wanted[settled:]
-                self._prepare()
         for tid in new:
             view = TurnView(turns[tid], self.clock)
             before = next((self._views[o] for o in wanted if o > tid and o in self._views), None)
@@ -434,7 +433,8 @@ class ThreadView(VerticalScroll):
             if tid not in new:
                 await view.sync()
         await self._fold()
-        self._refresh_history()
+        # Render what is on screen of the history (new turns, late updates to drawn ones).
+        self._prepare()
 
     async def _fold(self) -> None:
         """Move the oldest settled widgets into the history past ``MAX_LIVE``."""
@@ -459,10 +459,6 @@ class ThreadView(VerticalScroll):
             # They were above the screen: keep what the user reads in place.
             new = self.history.measure_from(start)
             self._move_to(self.scroll_y + new - old)
-
-    def _refresh_history(self) -> None:
-        """A history turn on screen changed in the store (a late update): redraw it."""
-        self._prepare()
 
     # -- keeping the screen still while heights settle --------------------------------
 
