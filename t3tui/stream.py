@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import random
 from collections.abc import Callable, Iterable
@@ -22,9 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import httpx
-from httpx_sse import SSEError, aconnect_sse
 
+from t3tui import jsonsafe
 from t3tui.client import AuthError, OpencodeClient, OpencodeError, describe_transport_error
+from t3tui.sse import MAX_EVENT, TooLarge, iter_events, read_body
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,11 @@ class EventStream:
         self.next_retry_in: float | None = None
         self.next_retry_at: float | None = None
         self.last_error: str | None = None
+        # Frames that could not be used (not JSON, too deep to keep, or the sink failed
+        # on them): skipped one by one, counted, and the stream goes on.
+        self.skipped = 0
+        self.last_skip: str | None = None
+        self.max_event = MAX_EVENT
         self._wake = asyncio.Event()
         self._stopping = False
         self._conn: asyncio.Future[None] | None = None
@@ -139,8 +144,11 @@ class EventStream:
                 reason = str(exc) or f"no event for {self.watchdog:g}s"
             except OpencodeError as exc:
                 reason = exc.message
-            except (httpx.HTTPError, SSEError) as exc:
+            except httpx.HTTPError as exc:
                 reason = describe_transport_error(exc, self.client.base_url)
+            except TooLarge as exc:
+                reason = str(exc)
+                log.warning("stream: %s; reconnecting", reason)
             except asyncio.CancelledError:
                 self._emit_closed("stopped")
                 task = asyncio.current_task()
@@ -148,6 +156,11 @@ class EventStream:
                     break  # stop() cancelled the connection; run() itself was not cancelled
                 self._set_state("stopped")
                 raise
+            except Exception as exc:
+                # A bug or a surprise in reading or applying: never a dead reader that
+                # looks alive. Say so, reconnect and resync like after any other loss.
+                log.exception("stream reader failed")
+                reason = f"the event reader failed ({exc.__class__.__name__}: {exc})"
             self.last_error = reason
             self._emit_closed(reason)
             if self._stopping:
@@ -172,7 +185,35 @@ class EventStream:
     def _emit_closed(self, reason: str) -> None:
         if self._open:
             self._open = False
-            self.sink({"stream": "closed", "reason": reason})
+            self._deliver({"stream": "closed", "reason": reason})
+
+    def _deliver(self, obs: dict[str, Any]) -> bool:
+        """Hand one observation on; a sink that fails on it costs that one only."""
+        try:
+            self.sink(obs)
+        except Exception as exc:
+            log.exception("an observation could not be applied")
+            self._skip(f"{exc.__class__.__name__}: {exc}")
+            return False
+        return True
+
+    def _skip(self, why: str) -> None:
+        self.skipped += 1
+        self.last_skip = why
+
+    def _frame(self, data: str) -> None:
+        """One event's data: decoded (nesting cut at a safe depth) and handed on."""
+        try:
+            event = jsonsafe.loads(data)
+        except ValueError:
+            log.warning("skipped a frame that is not JSON (%d bytes)", len(data))
+            self._skip(f"a frame that is not JSON ({len(data)} bytes)")
+            return
+        if not isinstance(event, dict):
+            self._skip("a frame that is not an event object")
+            return
+        self._was_healthy = True
+        self._deliver({"event": event})
 
     async def _connect_once(self) -> None:
         self._was_healthy = False
@@ -182,29 +223,31 @@ class EventStream:
         # also let the wait for the response headers hang forever: opencode accepts
         # connections for a moment while starting up and never answers them.
         answer_within = min(self.watchdog, 10.0)
+        # No compression asked for: nothing to inflate, so nothing to bomb (a server
+        # that compresses anyway is inflated in bounded steps, see t3tui.sse).
+        headers = {"accept": "text/event-stream", "accept-encoding": "identity", "cache-control": "no-cache"}
         async with contextlib.AsyncExitStack() as stack:
             try:
                 async with asyncio.timeout(answer_within):
-                    source = await stack.enter_async_context(
-                        aconnect_sse(http, "GET", "/global/event", timeout=timeout)
+                    resp = await stack.enter_async_context(
+                        http.stream("GET", "/global/event", headers=headers, timeout=timeout)
                     )
             except TimeoutError as exc:
                 raise StreamTimeout(f"the server did not answer within {answer_within:g}s") from exc
-            resp = source.response
             if resp.status_code == 401:
                 what = "refused the password" if self.client.has_password else "needs a password"
                 raise AuthError(f"the server {what} (HTTP 401)", 401)
             if not resp.is_success:
-                await resp.aread()
-                self.client._decode(resp)
+                async with asyncio.timeout(answer_within):
+                    body = await read_body(resp, 1024 * 1024)
+                self.client.decode(resp, body)
             self._open = True
             self.connections += 1
-            self.sink({"stream": "open"})
+            self._deliver({"stream": "open"})
             self._set_state("open")
             await self.resync()
-            events = source.aiter_sse().__aiter__()
-            sink = self.sink
-            loads = json.loads
+            batches = iter_events(resp, self.max_event).__aiter__()
+            frame = self._frame
             loop = asyncio.get_running_loop()
             now = loop.time
             # One watchdog deadline per connection, pushed forward at most once a second
@@ -217,25 +260,19 @@ class EventStream:
                     pushed = yielded = now()
                     while True:
                         try:
-                            sse = await events.__anext__()
+                            batch = await batches.__anext__()
                         except StopAsyncIteration:
                             return
                         t = now()
                         if t - pushed > push_every:
                             deadline.reschedule(t + self.watchdog)
                             pushed = t
-                        data = sse.data
-                        if data:
-                            try:
-                                event = loads(data)
-                            except ValueError:
-                                log.warning("skipped a frame that is not JSON (%d bytes)", len(data))
-                            else:
-                                self._was_healthy = True
-                                sink({"event": event})
-                        if t - yielded > 0.005:
-                            await asyncio.sleep(0)
-                            yielded = now()
+                        for data in batch:
+                            if data:
+                                frame(data)
+                            if now() - yielded > 0.005:
+                                await asyncio.sleep(0)
+                                yielded = now()
             except TimeoutError as exc:
                 raise StreamTimeout() from exc
 
@@ -257,7 +294,7 @@ class EventStream:
             snap: dict[str, Any] = {"kind": kind, "directory": directory, "data": data}
             if session_id is not None:
                 snap["sessionID"] = session_id
-            self.sink({"snapshot": snap})
+            self._deliver({"snapshot": snap})
 
         # Status first: it decides which threads are still running.
         for d in dirs:
@@ -274,7 +311,9 @@ class EventStream:
             if isinstance(result, BaseException):
                 log.warning("resync of %s failed: %s", sid, result)
                 continue
-            self.sink({"snapshot": {"kind": "messages", "directory": d, "sessionID": sid, "data": result}})
+            self._deliver(
+                {"snapshot": {"kind": "messages", "directory": d, "sessionID": sid, "data": result}}
+            )
         for d in dirs:
             await fetch("permissions", d, client.raw_permissions(d))
             await fetch("questions", d, client.raw_questions(d))

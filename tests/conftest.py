@@ -4,6 +4,7 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -30,3 +31,23 @@ try:
     pytest_textual_snapshot.SVGImageExtension = TopLevelSVGExtension  # type: ignore[misc]
 except ImportError:  # pragma: no cover - the test extra is not installed
     pass
+
+
+@pytest.fixture
+async def server():  # type: ignore[no-untyped-def]
+    """A scriptable opencode stand-in (tests/sse_server.py), closed after the test."""
+    from sse_server import SSEServer
+
+    srv = await SSEServer().start()
+    yield srv
+    await srv.close()
+
+
+@pytest.fixture
+async def harness():  # type: ignore[no-untyped-def]
+    """Runs event streams as tasks and tears them down after the test."""
+    from stream_support import Harness
+
+    h = Harness()
+    yield h
+    await h.close()

@@ -18,6 +18,7 @@ import json
 import socket
 import struct
 import time
+import zlib
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
@@ -71,6 +72,14 @@ class Script:
     heartbeat_every: float = 0.2
     heartbeat_for: float | None = None
     send_connected: bool = True
+    # Hostile modes: extra response headers (say ``Content-Encoding``), every frame
+    # gzip-compressed, and raw bytes sent after the events: ``flood`` again and again
+    # until ``flood_total`` bytes went out (a giant line, a stream with no newline, a
+    # gzip bomb), unless the client hangs up first.
+    headers: dict[str, str] = field(default_factory=dict)
+    gzip: bool = False
+    flood: bytes = b""
+    flood_total: int = 0
 
 
 @dataclass
@@ -79,6 +88,8 @@ class Reply:
 
     status: int
     body: Any = None
+    raw: bytes | None = None  # sent as it is instead of ``body`` as JSON
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -201,12 +212,20 @@ class SSEServer:
                 writer.close()
 
     async def _respond(
-        self, writer: asyncio.StreamWriter, status: int, data: Any, close: bool = False
+        self,
+        writer: asyncio.StreamWriter,
+        status: int,
+        data: Any,
+        close: bool = False,
+        raw: bytes | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
-        body = b"" if data is None else json.dumps(data).encode()
+        body = raw if raw is not None else b"" if data is None else json.dumps(data).encode()
+        extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
         head = (
             f"HTTP/1.1 {status} {REASONS.get(status, 'Status')}\r\n"
             "Content-Type: application/json\r\n"
+            f"{extra}"
             f"Content-Length: {len(body)}\r\n"
             f"Connection: {'close' if close else 'keep-alive'}\r\n\r\n"
         )
@@ -226,7 +245,7 @@ class SSEServer:
         if callable(data):
             data = data(req)
         if isinstance(data, Reply):
-            await self._respond(writer, data.status, data.body)
+            await self._respond(writer, data.status, data.body, raw=data.raw, headers=data.headers)
             return
         await self._respond(writer, 200, data)
 
@@ -237,21 +256,28 @@ class SSEServer:
         if script.status != 200:
             await self._respond(writer, script.status, script.body, close=True)
             return
+        headers = dict(script.headers)
+        if script.gzip:
+            headers["Content-Encoding"] = "gzip"
         writer.write(
             b"HTTP/1.1 200 OK\r\n"
             b"Content-Type: text/event-stream\r\n"
             b"Cache-Control: no-cache, no-transform\r\n"
-            b"Transfer-Encoding: chunked\r\n"
+            + "".join(f"{k}: {v}\r\n" for k, v in headers.items()).encode()
+            + b"Transfer-Encoding: chunked\r\n"
             b"Connection: close\r\n\r\n"
         )
+        gz = zlib.compressobj(wbits=31) if script.gzip else None
 
         async def send(frame: Any) -> None:
             if isinstance(frame, dict):
                 raw = b"data: " + json.dumps(frame, separators=(",", ":")).encode() + b"\n\n"
             elif isinstance(frame, str):
-                raw = frame.encode()
+                raw = frame.encode("utf-8", errors="surrogatepass")
             else:
                 raw = frame
+            if gz is not None:
+                raw = gz.compress(raw) + gz.flush(zlib.Z_SYNC_FLUSH)
             writer.write(b"%x\r\n%s\r\n" % (len(raw), raw))
             await writer.drain()
 
@@ -262,6 +288,11 @@ class SSEServer:
             if script.interval:
                 await asyncio.sleep(script.interval)
             await send(frame)
+        sent = 0
+        while script.flood and sent < script.flood_total:
+            writer.write(b"%x\r\n%s\r\n" % (len(script.flood), script.flood))
+            await writer.drain()
+            sent += len(script.flood)
         if script.ending == "heartbeat":
             loop = asyncio.get_running_loop()
             until = None if script.heartbeat_for is None else loop.time() + script.heartbeat_for
@@ -280,6 +311,15 @@ class SSEServer:
             sock = writer.get_extra_info("socket")
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             writer.transport.abort()
+
+
+def gzip_bomb(inflated: int, byte: bytes = b"a") -> bytes:
+    """A gzip stream of ``inflated`` bytes of ``byte``: about a thousandth on the wire."""
+    z = zlib.compressobj(9, wbits=31)
+    block = byte * (1024 * 1024)
+    out = [z.compress(block) for _ in range(inflated // len(block))]
+    out.append(z.flush())
+    return b"".join(out)
 
 
 def _basic(user: str, password: str) -> str:
