@@ -8,7 +8,6 @@ message, so the UI can show it as it is.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import string
@@ -16,7 +15,9 @@ import time
 from typing import Any
 
 import httpx
+from pydantic import TypeAdapter, ValidationError
 
+from t3tui import jsonsafe
 from t3tui.models import (
     DisposeResult,
     Health,
@@ -34,6 +35,7 @@ from t3tui.models import (
     SessionStatus,
     StatusMapAdapter,
 )
+from t3tui.sse import TooLarge, read_body
 
 DEFAULT_USERNAME = "opencode"
 
@@ -49,7 +51,18 @@ class OpencodeError(Exception):
 
 
 class ConnectError(OpencodeError):
-    """The server could not be reached (refused, DNS, TLS, timeout)."""
+    """The request never reached the server (refused, DNS, TLS, connect timeout)."""
+
+
+class UncertainError(ConnectError):
+    """The request was sent but no answer came (a read timeout, a dropped connection):
+    the server may have acted on it. A prompt is then neither "sent" nor "not sent"
+    until the client finds out."""
+
+
+class ProtocolError(OpencodeError):
+    """The server answered, but not with what its API promises (``[]`` for a session,
+    a body too large to hold, JSON that is not JSON)."""
 
 
 class AuthError(OpencodeError):
@@ -174,18 +187,31 @@ class OpencodeClient:
         if directory is not None:
             query["directory"] = directory
         try:
-            resp = await self.http.request(
+            async with self.http.stream(
                 method, path, params=query or None, json=body if body is not None else None
-            )
+            ) as resp:
+                content = await read_body(resp)
+        except TooLarge as exc:
+            raise ProtocolError(f"{method} {path}: {exc}") from exc
         except httpx.HTTPError as exc:
-            raise ConnectError(describe_transport_error(exc, self.base_url)) from exc
-        return self._decode(resp)
+            message = describe_transport_error(exc, self.base_url)
+            if method != "GET" and not _never_sent(exc):
+                raise UncertainError(message) from exc
+            raise ConnectError(message) from exc
+        return self.decode(resp, content, f"{method} {path}")
 
-    def _decode(self, resp: httpx.Response) -> Any:
-        try:
-            data: Any = resp.json() if resp.content else None
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            data = resp.text
+    def decode(self, resp: httpx.Response, content: bytes, what: str = "") -> Any:
+        """The JSON of an answer, or the :class:`OpencodeError` its status means."""
+        data: Any = None
+        if content:
+            try:
+                data = jsonsafe.loads(content)
+            except ValueError:
+                data = content.decode("utf-8", errors="replace")
+                if resp.is_success:
+                    raise ProtocolError(
+                        f"{what}: the server's answer is not JSON", resp.status_code, data
+                    ) from None
         if resp.is_success:
             return data
         status = resp.status_code
@@ -210,23 +236,25 @@ class OpencodeClient:
     # -- server ------------------------------------------------------------------------
 
     async def health(self) -> Health:
-        return Health.model_validate(await self.request("GET", "/global/health"))
+        return typed(Health, await self.request("GET", "/global/health"))
 
     async def global_dispose(self) -> DisposeResult:
-        return DisposeResult.from_wire(await self.request("POST", "/global/dispose"))
+        data = await self.request("POST", "/global/dispose")
+        try:
+            return DisposeResult.from_wire(data)
+        except ValueError as exc:
+            raise ProtocolError(f"the server's answer to a refresh is not one t3tui knows: {exc}") from None
 
     # -- sessions ----------------------------------------------------------------------
 
     async def list_sessions(self, directory: str) -> list[Session]:
-        return SessionListAdapter.validate_python(await self.request("GET", "/session", directory=directory))
+        return typed(SessionListAdapter, await self.request("GET", "/session", directory=directory))
 
     async def raw_sessions(self, directory: str) -> Any:
         return await self.request("GET", "/session", directory=directory)
 
     async def get_session(self, session_id: str, directory: str | None = None) -> Session:
-        return Session.model_validate(
-            await self.request("GET", f"/session/{session_id}", directory=directory)
-        )
+        return typed(Session, await self.request("GET", f"/session/{session_id}", directory=directory))
 
     async def create_session(
         self, directory: str, *, title: str | None = None, parent_id: str | None = None
@@ -236,19 +264,23 @@ class OpencodeClient:
             body["title"] = title
         if parent_id:
             body["parentID"] = parent_id
-        return Session.model_validate(await self.request("POST", "/session", directory=directory, body=body))
+        return typed(Session, await self.request("POST", "/session", directory=directory, body=body))
 
     async def raw_status(self, directory: str) -> Any:
         return await self.request("GET", "/session/status", directory=directory)
 
     async def session_status(self, directory: str) -> dict[str, SessionStatus]:
-        return StatusMapAdapter.validate_python(await self.raw_status(directory))
+        return typed(StatusMapAdapter, await self.raw_status(directory))
 
     async def raw_messages(self, session_id: str, directory: str | None) -> Any:
         return await self.request("GET", f"/session/{session_id}/message", directory=directory)
 
     async def messages(self, session_id: str, directory: str | None) -> list[MessageWithParts]:
-        return MessagesAdapter.validate_python(await self.raw_messages(session_id, directory))
+        return typed(MessagesAdapter, await self.raw_messages(session_id, directory))
+
+    async def raw_message(self, session_id: str, message_id: str, directory: str | None) -> Any:
+        """One message with its parts; :class:`NotFoundError` if the server has none."""
+        return await self.request("GET", f"/session/{session_id}/message/{message_id}", directory=directory)
 
     async def prompt_async(
         self,
@@ -278,7 +310,7 @@ class OpencodeClient:
         return await self.request("GET", "/permission", directory=directory)
 
     async def permissions(self, directory: str) -> list[PermissionRequest]:
-        return PermissionListAdapter.validate_python(await self.raw_permissions(directory))
+        return typed(PermissionListAdapter, await self.raw_permissions(directory))
 
     async def reply_permission(
         self, request_id: str, directory: str | None, reply: str, message: str | None = None
@@ -296,7 +328,7 @@ class OpencodeClient:
         return await self.request("GET", "/question", directory=directory)
 
     async def questions(self, directory: str) -> list[QuestionRequest]:
-        return QuestionListAdapter.validate_python(await self.raw_questions(directory))
+        return typed(QuestionListAdapter, await self.raw_questions(directory))
 
     async def reply_question(self, request_id: str, directory: str | None, answers: list[list[str]]) -> bool:
         body = {"answers": answers}
@@ -313,14 +345,12 @@ class OpencodeClient:
         return await self.request("GET", "/provider", directory=directory)
 
     async def providers(self, directory: str | None = None) -> ProviderList:
-        return ProviderList.model_validate(await self.raw_providers(directory))
+        return typed(ProviderList, await self.raw_providers(directory))
 
     async def provider_auth_methods(
         self, directory: str | None = None
     ) -> dict[str, list[ProviderAuthMethod]]:
-        return ProviderAuthAdapter.validate_python(
-            await self.request("GET", "/provider/auth", directory=directory)
-        )
+        return typed(ProviderAuthAdapter, await self.request("GET", "/provider/auth", directory=directory))
 
     async def set_api_key(self, provider_id: str, key: str) -> bool:
         if not key:
@@ -344,6 +374,30 @@ class OpencodeClient:
         return await self.request(
             "POST", f"/provider/{provider_id}/oauth/callback", directory=directory, body=body
         )
+
+
+def typed(schema: Any, data: Any) -> Any:
+    """``data`` validated as ``schema`` (a model or a ``TypeAdapter``), or a
+    :class:`ProtocolError` that says what did not fit: a malformed answer must be an
+    error with a message, never an exception nobody catches."""
+    try:
+        if isinstance(schema, TypeAdapter):
+            return schema.validate_python(data)
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ())) or "the answer"
+        got = type(data).__name__
+        raise ProtocolError(
+            f"the server sent an answer t3tui cannot use ({where}: {first.get('msg', 'invalid')}; got {got})"
+        ) from None
+
+
+def _never_sent(exc: Exception) -> bool:
+    """The request certainly did not reach the server (so it did nothing with it)."""
+    return isinstance(
+        exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout | httpx.UnsupportedProtocol
+    )
 
 
 def describe_transport_error(exc: Exception, url: str) -> str:
