@@ -1013,6 +1013,11 @@ class Store:
                 th.last_error = turn.error
                 th.busy_since = None
             return
+        if ok is True or "sent" in action:
+            # The client checked on a prompt that got no answer ({"sent": "unknown"}),
+            # found it ({"ok": true}) or gave up asking ({"sent": "gave_up"}): news for
+            # the user, not for the turn, which follows the server's events.
+            return
         if turn is None:
             # A prompt was just sent: the thread is running before the server says so.
             # The turn comes first, so that activating the thread reopens nothing else.
