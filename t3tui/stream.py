@@ -99,10 +99,25 @@ class EventStream:
         if conn is not None and not conn.done():
             conn.cancel()
 
+    @property
+    def stopping(self) -> bool:
+        """stop() was called: the loop ends, or has ended, on purpose."""
+        return self._stopping
+
     def retry_now(self) -> None:
         """Skip the backoff wait (or leave ``auth_failed``) and connect again."""
         self.attempt = 0
         self._wake.set()
+
+    def crashed(self, reason: str) -> None:
+        """run() ended by surprise (its task failed): the stream is lost, say so.
+
+        Whoever ran it starts run() again; that connects and resyncs as usual.
+        """
+        self._conn = None
+        self.last_error = reason
+        self._emit_closed(reason)
+        self._set_state("reconnecting")
 
     def retry_in(self) -> float | None:
         """Seconds until the next connection attempt, while waiting for one."""

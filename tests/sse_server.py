@@ -90,6 +90,7 @@ class Reply:
     body: Any = None
     raw: bytes | None = None  # sent as it is instead of ``body`` as JSON
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before answering (a frozen server: longer than the client waits)
 
 
 @dataclass
@@ -239,12 +240,16 @@ class SSEServer:
             data = self.messages.get(sid, [])
         elif path in self.rest:
             data = self.rest[path]
+        elif path.rsplit("/", 1)[0] + "/*" in self.rest:  # "/session/ses_1/message/*"
+            data = self.rest[path.rsplit("/", 1)[0] + "/*"]
         else:
             await self._respond(writer, 404, {"name": "NotFound", "data": {"message": f"no route {path}"}})
             return
         if callable(data):
             data = data(req)
         if isinstance(data, Reply):
+            if data.delay:
+                await asyncio.sleep(data.delay)
             await self._respond(writer, data.status, data.body, raw=data.raw, headers=data.headers)
             return
         await self._respond(writer, 200, data)

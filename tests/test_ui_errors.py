@@ -83,7 +83,9 @@ async def test_wrong_password_asks_for_it_masked_and_does_not_storm() -> None:
         app = ui.make_app(ui.make_store([]), connect=True, thread=None, client=client)
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, app, lambda: isinstance(app.screen, PasswordScreen))
-            assert "401" in body(app, "#password-body")
+            # The screen is pushed before it is composed: wait for its text, not for luck.
+            await wait_for(pilot, app, lambda: "401" in body(app, "#password-body"))
+            await wait_for(pilot, app, lambda: bool(app.screen.query("#password-input")))
             await pilot.pause(0.5)
             assert len(server.event_requests()) == 1  # no retry storm
             field = app.screen.query_one("#password-input")

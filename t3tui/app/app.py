@@ -7,7 +7,9 @@ repaints what changed; user actions go to the client and, as actions, to the sto
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -23,19 +25,23 @@ from textual.containers import Horizontal, Vertical
 from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import Footer, Markdown, OptionList
+from textual.worker import Worker, WorkerState
 
 from t3tui import gcpolicy
 from t3tui.app.panels import PermissionPanel, QuestionPanel
 from t3tui.app.prompt import Drafts, PromptArea
 from t3tui.app.sidebar import Sidebar, short_dir
 from t3tui.app.turns import Literal, ThreadView
-from t3tui.client import OpencodeClient, OpencodeError, ascending_id
+from t3tui.client import NotFoundError, OpencodeClient, OpencodeError, UncertainError, ascending_id
 from t3tui.eventlog import EventLogWriter
 from t3tui.i18n import available, catalog, t
 from t3tui.store import SETTLED, Store, Thread
 from t3tui.stream import EventStream, ResyncTargets, store_targets
 
+log = logging.getLogger(__name__)
+
 FRAME = 1 / 30
+CONFIRM_FOR = 300.0  # seconds to keep asking whether a prompt that got no answer was taken
 PROMPT_REPAINT = frozenset({"message.part.updated", "message.updated", "session.status", "session.idle"})
 TESTED_VERSION = "1.18.33"
 MIN_VERSION = (1, 18)
@@ -193,9 +199,7 @@ class T3App(App[int]):
         self._frame_timer = self.set_interval(FRAME, self._frame)
         self.set_interval(1.0, self._second)
         if self.connect:
-            self.stream_task = self.run_worker(
-                self.stream.run(), name="stream", group="stream", exit_on_error=False
-            )
+            self._start_stream()
         if self._theme_name:
             if self._theme_name in self.available_themes:
                 self.theme = self._theme_name
@@ -203,11 +207,50 @@ class T3App(App[int]):
                 self.notices.append(t("toast.bad_theme", theme=self._theme_name))
         for notice in self.notices:
             self.toast(notice, severity="warning", timeout=15)
+        if self.drafts.error is not None:
+            self._drafts_warned = True
+            self.toast(t("toast.drafts_unsaved", error=self.drafts.error), severity="warning", timeout=15)
         self._mark_changed()
         await self._frame()
         gcpolicy.tune()
         self.call_after_refresh(self._settle_memory)
         self.set_timer(0.2, self._warm_markdown)
+
+    def _start_stream(self) -> None:
+        self.stream_task = self.run_worker(
+            self.stream.run(), name="stream", group="stream", exit_on_error=False
+        )
+
+    def _stream_alive(self) -> bool:
+        task = self.stream_task
+        return task is not None and not task.is_finished
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        """The event reader must never be dead while the app looks connected."""
+        worker = event.worker
+        if worker is not self.stream_task or self.stream.stopping:
+            return
+        if worker.state not in (WorkerState.ERROR, WorkerState.SUCCESS):
+            return  # running, or cancelled by the app on its way out
+        error = worker.error
+        reason = f"{error.__class__.__name__}: {error}" if error is not None else str(worker.state.name)
+        self.stream.crashed(f"the event reader stopped ({reason})")
+        self.toast(t("toast.reader_stopped", error=reason), severity="error", timeout=10)
+        self.set_timer(1.0, self._restart_stream)
+
+    def _restart_stream(self) -> None:
+        if not self.stream.stopping and not self._stream_alive():
+            self._start_stream()
+
+    def reconnect_now(self) -> None:
+        """The palette's "Reconnect now": skip the wait, or bring back a dead reader."""
+        if not self.connect:
+            return
+        if self._stream_alive():
+            self.stream.retry_now()
+        else:
+            self._start_stream()
 
     async def _warm_markdown(self) -> None:
         """Render a hidden Markdown sample once, soon after start.
@@ -394,6 +437,8 @@ class T3App(App[int]):
             sep,
             short_dir(directory),
         )
+        if stream.skipped:
+            line.append_text(Text.assemble(sep, ("⚠ " + t("status.skipped", count=stream.skipped), "yellow")))
         model = self.chosen_model() or (th.model if th is not None else None)
         if model:
             line.append_text(Text.assemble(sep, (model, "dim")))
@@ -535,7 +580,16 @@ class T3App(App[int]):
     def _save_draft(self) -> None:
         with contextlib.suppress(Exception):
             self.drafts.set(self._draft_key(), self.prompt.text)
+        self._save_drafts()
+
+    def _save_drafts(self) -> None:
+        """Write the drafts; if they cannot be written, say so once and keep them in memory."""
         self.drafts.save()
+        if self.drafts.error is not None and not self._drafts_warned:
+            self._drafts_warned = True
+            self.toast(t("toast.drafts_unsaved", error=self.drafts.error), severity="warning", timeout=15)
+
+    _drafts_warned = False
 
     def _empty_text(self) -> str:
         if self.store.threads:
@@ -615,13 +669,16 @@ class T3App(App[int]):
         self.drafts.remember(text)
         event.area.load_text("")
         self.drafts.set(self._draft_key(), "")
-        self.drafts.save()
+        self._save_drafts()
         self._send(self.current_id, text)
 
     @work(group="send", exit_on_error=False)
     async def _send(self, sid: str | None, text: str) -> None:
+        """Send a prompt: never lost (a certain failure gives the text back), never twice
+        (a prompt the server may have taken is checked, not offered to send again)."""
         mid = ascending_id("msg")
         th = self.store.threads.get(sid) if sid else None
+        posted = False
         try:
             if th is None:
                 # A new thread, or one the store has not heard of yet (opened by id).
@@ -654,32 +711,96 @@ class T3App(App[int]):
                     }
                 }
             )
+            posted = True
             await self.client.prompt_async(sid, th.directory, text, message_id=mid, model=self.model_for(th))
+        except UncertainError as exc:
+            if posted and sid is not None and th is not None:
+                await self._confirm_prompt(sid, th.directory, mid, text, exc.message)
+            else:
+                self._prompt_failed(sid, mid, text, exc.message, posted=posted)
         except OpencodeError as exc:
-            if sid:
-                self.observe(
-                    {
-                        "action": {
-                            "kind": "prompt",
-                            "sessionID": sid,
-                            "messageID": mid,
-                            "ok": False,
-                            "error": exc.message,
-                        }
-                    }
-                )
-            self.toast(t("toast.send_failed", error=exc.message), severity="error", timeout=10)
-            self._restore(sid, text)
+            self._prompt_failed(sid, mid, text, exc.message, posted=posted)
+        except Exception as exc:  # a bug here must not eat the prompt
+            log.exception("sending a prompt failed")
+            self._prompt_failed(sid, mid, text, f"{exc.__class__.__name__}: {exc}", posted=posted)
 
-    def _restore(self, sid: str | None, text: str) -> None:
-        """A refused prompt goes back into the input, unless the user typed since."""
+    def _prompt_failed(
+        self, sid: str | None, mid: str, text: str, error: str, *, posted: bool = True
+    ) -> None:
+        """The server certainly did not take the prompt: say so, and give the text back."""
+        if sid and posted:
+            self.observe(
+                {
+                    "action": {
+                        "kind": "prompt",
+                        "sessionID": sid,
+                        "messageID": mid,
+                        "ok": False,
+                        "error": error,
+                    }
+                }
+            )
+        restored = self._restore(sid, text)
+        key = "toast.send_failed" if restored else "toast.send_failed_kept"
+        self.toast(t(key, error=error), severity="error", timeout=10)
+
+    async def _confirm_prompt(self, sid: str, directory: str | None, mid: str, text: str, error: str) -> None:
+        """The prompt was sent but no answer came: find out whether the server has it.
+
+        The message id is ours, so the server's copy can be looked up. Until then the
+        turn shows "sending…" (the store keeps it open); only a server that answers
+        and does not have the message makes it "not sent".
+        """
+        self.observe({"action": {"kind": "prompt", "sessionID": sid, "messageID": mid, "sent": "unknown"}})
+        self.toast(t("toast.send_checking", error=error), severity="warning", timeout=10)
+        missing = 0
+        delay = 1.0
+        deadline = time.monotonic() + CONFIRM_FOR
+        while True:
+            turn = self._turn(sid, mid)
+            if turn is not None and turn.user is not None:
+                break  # the stream (or a resync) already showed the server's copy
+            try:
+                await self.client.raw_message(sid, mid, directory)
+                break
+            except NotFoundError:
+                missing += 1
+                if missing >= 2:  # twice, a moment apart: not a request still in flight
+                    self._prompt_failed(sid, mid, text, t("send.not_taken"))
+                    return
+            except OpencodeError:
+                pass  # still frozen or down: ask again
+            if time.monotonic() > deadline:
+                self.observe(
+                    {"action": {"kind": "prompt", "sessionID": sid, "messageID": mid, "sent": "gave_up"}}
+                )
+                self.toast(t("toast.send_unknown"), severity="warning", timeout=15)
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 8.0)
+        self.observe({"action": {"kind": "prompt", "sessionID": sid, "messageID": mid, "ok": True}})
+        self.toast(t("toast.send_confirmed"))
+
+    def _turn(self, sid: str, mid: str) -> Any:
+        th = self.store.threads.get(sid)
+        return th.turns.get(mid) if th is not None else None
+
+    def _restore(self, sid: str | None, text: str) -> bool:
+        """A refused prompt goes back into the input, unless the user typed since.
+
+        Returns whether it is in the input now (otherwise it is in the prompt history,
+        and in the thread's draft if that was empty): the toast must not claim more.
+        """
         key = self._draft_key(sid)
+        restored = False
         if sid == self.current_id and not self.prompt.text.strip():
             self.prompt.load_text(text)
             self.prompt.move_cursor(self.prompt.document.end)
+            restored = True
         elif not self.drafts.get(key):
             self.drafts.set(key, text)
-        self.drafts.save()
+        self._save_drafts()
+        return restored
 
     def model_for(self, th: Thread) -> tuple[str, str] | None:
         """The model to send with a prompt: the thread's own choice, if it has one."""
@@ -979,7 +1100,7 @@ class T3App(App[int]):
             yield SystemCommand(t("cmd.interrupt"), t("cmd.interrupt_help"), lambda: self._interrupt(th.id))
         yield SystemCommand(t("cmd.focus_prompt"), t("cmd.focus_prompt_help"), self.prompt.focus)
         yield SystemCommand(t("cmd.focus_sidebar"), t("cmd.focus_sidebar_help"), self.sidebar.focus)
-        yield SystemCommand(t("cmd.reconnect"), t("cmd.reconnect_help"), self.stream.retry_now)
+        yield SystemCommand(t("cmd.reconnect"), t("cmd.reconnect_help"), self.reconnect_now)
         yield SystemCommand(t("cmd.providers"), t("cmd.providers_help"), self.action_providers)
         yield SystemCommand(t("cmd.choose_model"), t("cmd.choose_model_help"), self.action_choose_model)
         for lang in available():

@@ -15,12 +15,13 @@ from t3tui.store import Store, Thread
 
 
 def short_dir(path: str | None) -> str:
+    """A directory as shown: under ``~`` where it can be, control characters made visible."""
     if not path:
         return "?"
     home = os.path.expanduser("~")
     if home not in ("", "/") and (path == home or path.startswith(home + os.sep)):
-        return "~" + path[len(home) :]
-    return path
+        path = "~" + path[len(home) :]
+    return one_line(path, 200)
 
 
 def badge(th: Thread, now_ms: float, unseen: bool) -> tuple[str, str]:
@@ -30,7 +31,8 @@ def badge(th: Thread, now_ms: float, unseen: bool) -> tuple[str, str]:
     if th.questions:
         return t("badge.question"), "bold yellow"
     if th.status == "retrying" and th.retry is not None:
-        wait = max(0.0, ((th.retry.next or now_ms) - now_ms) / 1000)
+        nxt = th.retry.next  # None when the server did not say (or said NaN): unknown
+        wait = (nxt - now_ms) / 1000 if nxt is not None else None
         return t("badge.retrying", attempt=th.retry.attempt, seconds=duration(wait)), "bold magenta"
     if th.status == "running":
         running = th.running_turn()
