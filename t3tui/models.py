@@ -8,9 +8,10 @@ without ``directory``) still parse.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import math
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
 
 
 class Wire(BaseModel):
@@ -22,6 +23,16 @@ class Lean(BaseModel):
     but not kept, which halves the store's memory for a 5,000-turn thread."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is None or math.isfinite(value) else None
+
+
+# An optional time (or other optional number) from the server. JSON from the server can
+# hold ``NaN`` and ``Infinity`` (Python's json accepts them): a time that is not a
+# number is no time at all, so it becomes None, like a missing one.
+Time = Annotated[float | None, AfterValidator(_finite)]
 
 
 # --- envelope -------------------------------------------------------------------------
@@ -46,10 +57,10 @@ class GlobalEvent(Wire):
 
 
 class SessionTime(Wire):
-    created: float | None = None
-    updated: float | None = None
-    compacting: float | None = None
-    archived: float | None = None
+    created: Time = None
+    updated: Time = None
+    compacting: Time = None
+    archived: Time = None
 
 
 class ModelRef(Wire):
@@ -84,7 +95,7 @@ class StatusRetry(Wire):
     type: Literal["retry"]
     attempt: int = 0
     message: str = ""
-    next: float | None = None
+    next: Time = None
     action: dict[str, Any] | None = None
 
 
@@ -116,8 +127,8 @@ class MessageError(Lean):
 
 
 class MessageTime(Lean):
-    created: float | None = None
-    completed: float | None = None
+    created: Time = None
+    completed: Time = None
 
 
 class Message(Lean):
@@ -138,8 +149,8 @@ class Message(Lean):
 
 
 class PartTime(Lean):
-    start: float | None = None
-    end: float | None = None
+    start: Time = None
+    end: Time = None
 
 
 class PartBase(Lean):

@@ -299,17 +299,18 @@ def turn_status_text(turn: Turn, now_ms: float) -> str:
     if turn.state == "running":
         th = turn.thread
         if th.status == "retrying" and th.retry is not None:
-            wait = max(0.0, ((th.retry.next or now_ms) - now_ms) / 1000)
+            nxt = th.retry.next  # None when the server did not say (or said NaN): unknown
             return t(
                 "turn.retrying",
                 attempt=th.retry.attempt,
-                seconds=duration(wait),
+                seconds=duration((nxt - now_ms) / 1000 if nxt is not None else None),
                 message=one_line(th.retry.message, 80),
             )
-        return t("turn.working", elapsed=duration((now_ms - started) / 1000 if started else 0))
+        since = started if started is not None else th.busy_since
+        return t("turn.working", elapsed=duration((now_ms - since) / 1000 if since is not None else None))
     if turn.state == "completed":
-        end = turn.completed_at or now_ms
-        return t("turn.worked", elapsed=duration((end - started) / 1000 if started else 0))
+        end = turn.completed_at if turn.completed_at is not None else now_ms
+        return t("turn.worked", elapsed=duration((end - started) / 1000 if started is not None else None))
     if turn.state == "interrupted":
         return t("turn.interrupted")
     return t("turn.error")
