@@ -42,6 +42,22 @@ TEXTUAL_PARTS: frozenset[str] = frozenset({"text", "reasoning"})
 DEDUPE_WINDOW = 8192
 
 
+def _discard(ids: list[str], item: str) -> None:
+    """Remove ``item`` from the sorted list ``ids``, if it is there (no linear scan)."""
+    i = bisect.bisect_left(ids, item)
+    if i < len(ids) and ids[i] == item:
+        del ids[i]
+
+
+def _insert(ids: list[str], item: str) -> bool:
+    """Insert ``item`` in the sorted list ``ids`` unless it is there; True if inserted."""
+    i = bisect.bisect_left(ids, item)
+    if i < len(ids) and ids[i] == item:
+        return False
+    ids.insert(i, item)
+    return True
+
+
 class PartState:
     """One part of a message. Streamed text lives in ``chunks`` until someone reads it."""
 
@@ -56,6 +72,8 @@ class PartState:
         "version",
         "generation",
         "hidden",
+        "_length",
+        "_counted",
     )
 
     def __init__(self, part_id: str, message: MessageState, kind: str = "text") -> None:
@@ -72,21 +90,34 @@ class PartState:
         # Bumped when the text is replaced by one that does not extend it, so that a
         # view streaming the text knows to start over.
         self.generation = 0
+        # The length of ``_text`` and of the first ``_counted`` chunks: each chunk is
+        # counted once, so that comparing lengths costs nothing on a long stream.
+        self._length = 0
+        self._counted = 0
 
     @property
     def text(self) -> str:
         if self.chunks:
             self._text = self._text + "".join(self.chunks)
             self.chunks.clear()
+            self._length = len(self._text)
+            self._counted = 0
         return self._text
 
     def set_text(self, text: str) -> None:
         if not text.startswith(self.text):
             self.generation += 1
         self._text = text
+        self._length = len(text)
 
     def text_length(self) -> int:
-        return len(self._text) + sum(len(c) for c in self.chunks)
+        chunks = self.chunks
+        length = self._length
+        for i in range(self._counted, len(chunks)):
+            length += len(chunks[i])
+        self._length = length
+        self._counted = len(chunks)
+        return length
 
 
 class MessageState:
@@ -241,6 +272,7 @@ class Thread:
         "turns",
         "order",
         "open",
+        "running",
         "messages",
         "permissions",
         "questions",
@@ -260,6 +292,7 @@ class Thread:
         self.turns: dict[str, Turn] = {}
         self.order: list[str] = []  # turn ids, ascending
         self.open: list[str] = []  # ids of queued/running turns, ascending
+        self.running: list[str] = []  # ids of running turns, ascending (usually one)
         self.messages: dict[str, MessageState] = {}
         self.permissions: dict[str, PermissionRequest] = {}
         self.questions: dict[str, QuestionRequest] = {}
@@ -292,11 +325,7 @@ class Thread:
         return [self.turns[t] for t in self.order]
 
     def running_turn(self) -> Turn | None:
-        for tid in self.open:
-            turn = self.turns[tid]
-            if turn.state == "running":
-                return turn
-        return None
+        return self.turns[self.running[0]] if self.running else None
 
     @property
     def model(self) -> str | None:
@@ -335,6 +364,12 @@ class Store:
         self._messages: dict[str, MessageState] = {}
         self._seen: set[str] = set()
         self._seen_order: deque[str] = deque()
+        # Threads that may be active or have open turns, and threads that may have
+        # pending requests, by directory: a snapshot of one directory looks at these,
+        # not at every thread. Entries go stale (a thread settles, moves or is deleted)
+        # and are dropped when a snapshot next looks.
+        self._live: dict[str | None, dict[str, Thread]] = {}
+        self._asking: dict[str | None, dict[str, Thread]] = {}
         self._handlers: dict[str, Callable[[dict[str, Any], str | None], None]] = {
             "message.part.delta": self._on_delta,
             "message.part.updated": self._on_part_updated,
@@ -426,39 +461,77 @@ class Store:
             th = self.threads[session_id] = Thread(session_id, directory)
         elif th.directory is None and directory is not None:
             th.directory = directory
+            self._relocate(th)
         if directory is not None and directory not in self.directories:
             self.directories[directory] = None
         self.dirty.add(session_id)
         self.changed = True
         return th
 
+    def _mark_live(self, th: Thread) -> None:
+        self._live.setdefault(th.directory, {})[th.id] = th
+
+    def _mark_asking(self, th: Thread) -> None:
+        self._asking.setdefault(th.directory, {})[th.id] = th
+
+    def _relocate(self, th: Thread) -> None:
+        """The thread's directory changed: index it under the new one."""
+        if th.active or th.open:
+            self._mark_live(th)
+        if th.permissions or th.questions:
+            self._mark_asking(th)
+
+    def _indexed(self, index: dict[str | None, dict[str, Thread]], directory: str | None) -> list[Thread]:
+        """The threads of ``directory`` in ``index``, stale entries dropped."""
+        bucket = index.get(directory)
+        if not bucket:
+            return []
+        threads = self.threads
+        for th in list(bucket.values()):
+            if threads.get(th.id) is not th or th.directory != directory:
+                del bucket[th.id]
+        return list(bucket.values())
+
     def _new_turn(self, th: Thread, turn_id: str, state: TurnState) -> Turn:
+        if turn_id in th.turns:
+            raise ValueError(f"turn {turn_id} exists")  # a bug, never input: see check_invariants
         turn = Turn(turn_id, th, state)
         th.turns[turn_id] = turn
         bisect.insort(th.order, turn_id)
         if state in OPEN:
             bisect.insort(th.open, turn_id)
+            self._mark_live(th)
+            if state == "running":
+                bisect.insort(th.running, turn_id)
+        self.dirty.add(th.id)
         return turn
 
     def _set_state(self, turn: Turn, state: TurnState) -> None:
         th = turn.thread
-        was_open = turn.state in OPEN
+        was = turn.state
         turn.state = state
         if state in OPEN:
-            if not was_open:
+            if was not in OPEN:
                 bisect.insort(th.open, turn.id)
+                self._mark_live(th)
             turn.completed_at = None
             turn.settled_by = None
-        elif was_open:
-            th.open.remove(turn.id)
+        elif was in OPEN:
+            _discard(th.open, turn.id)
+        if state == "running":
+            if was != "running":
+                bisect.insort(th.running, turn.id)
+        elif was == "running":
+            _discard(th.running, turn.id)
         self.dirty.add(th.id)
 
     def _drop_turn(self, th: Thread, turn: Turn) -> None:
-        th.turns.pop(turn.id, None)
-        if turn.id in th.order:
-            th.order.remove(turn.id)
-        if turn.id in th.open:
-            th.open.remove(turn.id)
+        if th.turns.get(turn.id) is turn:
+            del th.turns[turn.id]
+            _discard(th.order, turn.id)
+            _discard(th.open, turn.id)
+            _discard(th.running, turn.id)
+        self.dirty.add(th.id)
 
     def _message(self, th: Thread, message_id: Any, stand_in: bool = True) -> MessageState:
         if not isinstance(message_id, str) or not message_id:
@@ -510,8 +583,7 @@ class Store:
             turn = self._new_turn(th, parent, "running" if th.active else "interrupted")
             turn.started_at = info.time.created
         msg.turn_id = parent
-        if info.id not in turn.assistant:
-            bisect.insort(turn.assistant, info.id)
+        _insert(turn.assistant, info.id)
         if created and not th.active:
             self._settle(turn, moving_to_error=None)
         elif turn.state in OPEN:
@@ -538,27 +610,36 @@ class Store:
 
         opencode answers queued prompts one after the other, so the open turn with the
         newest assistant message is the running one, the open turns before it are over,
-        and the ones after it wait.
+        and the ones after it wait. Stand-in turns (messages never described) before it
+        are over too; after it they keep running until their message is described.
+
+        With ``answering`` (a turn that just got an assistant message), only it and the
+        running turns compete: the cost is that of the turns that change, not of the
+        whole queue.
         """
-        turns = [t for t in (th.turns[tid] for tid in th.open) if not t.synthetic]
-        if not turns:
+        turns = th.turns
+        if answering is None:
+            candidates = [turns[tid] for tid in th.open]
+        else:
+            candidates = [answering, *(turns[tid] for tid in th.running)]
+        current: Turn | None = None
+        newest = ""
+        for turn in candidates:
+            if turn.synthetic or turn.state not in OPEN:
+                continue
+            last = turn.assistant[-1] if turn.assistant else ""
+            if current is None or last > newest or (last == newest and turn.id < current.id):
+                current, newest = turn, last
+        if current is None:
             return
-        current = answering
-        if current is None:
-            for turn in reversed(turns):
-                if turn.assistant:
-                    current = turn
-                    break
-        if current is None:
-            current = turns[0]
-        for turn in turns:
-            if turn.id < current.id:
-                self._settle(turn, moving_to_error=None)
-            elif turn is current:
-                if turn.state != "running":
-                    self._set_state(turn, "running")
-            elif turn.state != "queued":
-                self._set_state(turn, "queued")
+        open_ids = th.open
+        while open_ids and open_ids[0] < current.id:
+            self._settle(turns[open_ids[0]], moving_to_error=None)
+        if current.state != "running":
+            self._set_state(current, "running")
+        for tid in [t for t in th.running if t > current.id]:
+            if not turns[tid].synthetic:
+                self._set_state(turns[tid], "queued")
 
     def _settle(self, turn: Turn, moving_to_error: str | None, by: str | None = None) -> None:
         """The settlement rule (STATE.md, 1)."""
@@ -617,6 +698,7 @@ class Store:
         th.status = status
         if was_active:
             return
+        self._mark_live(th)
         th.active_gen += 1
         th.last_error = None
         th.pending_error = None
@@ -638,9 +720,9 @@ class Store:
         the server's user message and busy are on their way. Only a resync of a later
         connection settles such a turn (see ``_snapshot_status``).
         """
-        waiting = [tid for tid in th.open if th.turns[tid].unconfirmed is not None and not snapshot]
+        waiting = set() if snapshot else {tid for tid in th.open if th.turns[tid].unconfirmed is not None}
         moving_to_error = th.pending_error
-        for tid in list(th.open):
+        for tid in reversed(th.open[:]):  # from the end: each removal is then cheap
             if tid not in waiting:
                 self._settle(th.turns[tid], moving_to_error)
         if waiting:
@@ -762,6 +844,7 @@ class Store:
         if info.directory and info.directory != th.directory:
             th.directory = info.directory
             self.directories.setdefault(info.directory, None)
+            self._relocate(th)
         th.session = info
         return th
 
@@ -770,6 +853,8 @@ class Store:
         th = self.threads.pop(sid, None)
         if th is None:
             return
+        self._live.get(th.directory, {}).pop(th.id, None)
+        self._asking.get(th.directory, {}).pop(th.id, None)
         for msg in th.messages.values():
             self._messages.pop(msg.id, None)
             for pid in msg.parts:
@@ -848,6 +933,7 @@ class Store:
         if not th.active:
             self._activate(th, "running")
         getattr(th, pending)[req.id] = req
+        self._mark_asking(th)
 
     def _answered(self, props: dict[str, Any], pending: str, directory: str | None) -> None:
         th = self._known(props, directory)
@@ -905,16 +991,21 @@ class Store:
             self.directories.setdefault(directory, None)
         for sid, status in data.items():
             self._apply_status(self._thread(sid, directory), status)
-        for th in list(self.threads.values()):
-            if th.id in data or th.directory != directory:
+        bucket = self._live.get(directory, {})
+        for th in self._indexed(self._live, directory):
+            if not (th.active or th.open):
+                del bucket[th.id]
+                continue
+            if th.id in data:
                 continue
             if any(th.turns[t].unconfirmed == self.opens for t in th.open):
                 # A prompt sent since this resync's connection opened: the status may
                 # predate it, and the server has not answered it yet.
                 continue
-            if th.active or th.open:
-                self.dirty.add(th.id)
-                self._leave_active(th, snapshot=True)
+            self.dirty.add(th.id)
+            self._leave_active(th, snapshot=True)
+            if not (th.active or th.open):
+                del bucket[th.id]
 
     def _snapshot_messages(self, session_id: str, directory: str | None, data: Any) -> None:
         if not isinstance(data, list):
@@ -941,6 +1032,7 @@ class Store:
         if not isinstance(data, list):
             raise TypeError("request snapshot is not a list")
         fresh: dict[str, dict[str, Any]] = {}
+        concerned: dict[str, Thread] = {}
         for raw in data:
             req = model.model_validate(raw)
             th = self.threads.get(req.sessionID)
@@ -950,13 +1042,23 @@ class Store:
             # running has nothing to ask.
             if th.active:
                 fresh.setdefault(th.id, {})[req.id] = req
-        for th in self.threads.values():
-            if directory is not None and th.directory != directory and th.id not in fresh:
-                continue
+                concerned[th.id] = th
+        # Besides those, only threads that have something pending can change: the ones
+        # of this directory (of every directory, for a snapshot without one).
+        for d in list(self._asking) if directory is None else [directory]:
+            bucket = self._asking.get(d, {})
+            for th in self._indexed(self._asking, d):
+                if th.permissions or th.questions:
+                    concerned.setdefault(th.id, th)
+                else:
+                    del bucket[th.id]
+        for th in concerned.values():
             new = fresh.get(th.id, {})
             if getattr(th, attr) != new:
                 setattr(th, attr, new)
                 self.dirty.add(th.id)
+            if new:
+                self._mark_asking(th)
 
     # -- local actions ----------------------------------------------------------------
 
