@@ -101,22 +101,32 @@ class SSEDecoder:
 
     def __init__(self, max_event: int = MAX_EVENT) -> None:
         self.max_event = max_event
-        self._buf = b""
+        self._buf: list[bytes] = []  # the start of a line not ended yet, in pieces
+        self._buf_len = 0
         self._data: list[bytes] = []
         self._size = 0
         self.unframed = 0
 
     def feed(self, chunk: bytes) -> list[str]:
-        buf = self._buf + chunk if self._buf else chunk
         if b"\n" not in chunk:
-            if len(buf) > self.max_event:
+            # Kept in pieces, joined once the line ends: a long line costs its length,
+            # not its length times the number of chunks it came in.
+            self._buf_len += len(chunk)
+            if self._buf_len > self.max_event:
                 raise TooLarge(f"an event line longer than {self.max_event // (1024 * 1024)} MB")
-            self._buf = buf
+            self._buf.append(chunk)
             return []
-        lines = buf.split(b"\n")
-        self._buf = lines.pop()
-        if len(self._buf) > self.max_event:
+        if self._buf:
+            self._buf.append(chunk)
+            chunk = b"".join(self._buf)
+            self._buf.clear()
+        lines = chunk.split(b"\n")
+        rest = lines.pop()
+        self._buf_len = len(rest)
+        if self._buf_len > self.max_event:
             raise TooLarge(f"an event line longer than {self.max_event // (1024 * 1024)} MB")
+        if rest:
+            self._buf.append(rest)
         out: list[str] = []
         data = self._data
         for line in lines:
