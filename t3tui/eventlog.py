@@ -7,67 +7,224 @@ must not import Textual: ``t3tui replay`` is meant to be quick.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from t3tui import jsonsafe, logs
 from t3tui.store import Store, Thread, Turn
 
 SECRET_KEYS = frozenset(
     {"key", "apikey", "api_key", "password", "token", "access", "refresh", "authorization", "secret"}
 )
+# Lines are walked (for redaction) at most this deep; deeper ones are not written as
+# they are but as a ``dropped`` line. The stream already cuts events at 64 levels
+# (t3tui.jsonsafe), so only a caller that skips it gets here.
+MAX_DEPTH = 200
+LINE_KINDS = ("event", "snapshot", "stream", "action")
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# What a terminal must not get raw from JSON text: DEL and the C1 controls (U+009B is
+# CSI on some terminals), and lone surrogates (not UTF-8 at all).
+_TERMINAL_UNSAFE = re.compile("[\x7f-\x9f\ud800-\udfff]")
 
 
-def redact(value: Any) -> Any:
-    """A copy of ``value`` with every secret-looking field replaced by ``"***"``."""
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def escape_surrogates(text: str) -> str:
+    """JSON text with every lone surrogate written as a ``\\udXXX`` escape.
+
+    ``json.dumps(..., ensure_ascii=False)`` leaves lone surrogates in the text, and no
+    UTF-8 file can hold them; inside a JSON string the escape means the same thing.
+    """
+    return _SURROGATE.sub(_escape, text)
+
+
+def json_for_terminal(text: str) -> str:
+    """JSON text that is safe to print: surrogates and C1 controls escaped (C0 controls
+    are escaped by ``json.dumps`` already)."""
+    return _TERMINAL_UNSAFE.sub(_escape, text)
+
+
+class TooDeep(ValueError):
+    """A value nested deeper than :data:`MAX_DEPTH`."""
+
+
+def redact(value: Any, forms: tuple[str, ...] | None = None, _depth: int = 0) -> Any:
+    """A copy of ``value`` with every secret-looking field replaced by ``"***"`` and every
+    registered secret value (``logs.add_secret``) cut out of its strings.
+
+    Raises :class:`TooDeep` rather than recurse past :data:`MAX_DEPTH`.
+    """
+    if forms is None:
+        forms = logs.secret_forms()
+    if _depth > MAX_DEPTH:
+        raise TooDeep(f"nested deeper than {MAX_DEPTH} levels")
+    if isinstance(value, dict):
+        out: dict[Any, Any] = {}
+        for k, v in value.items():
+            if isinstance(k, str):
+                if k.lower() in SECRET_KEYS and v is not None and v != "":
+                    out[logs.scrub(k, forms) if forms else k] = "***"
+                    continue
+                if forms:
+                    k = logs.scrub(k, forms)
+            out[k] = redact(v, forms, _depth + 1)
+        return out
+    if isinstance(value, list):
+        return [redact(v, forms, _depth + 1) for v in value]
+    if isinstance(value, str) and forms:
+        return logs.scrub(value, forms)
+    return value
+
+
+def scrub_values(value: Any, forms: tuple[str, ...], _depth: int = 0) -> Any:
+    """A copy of ``value`` with registered secret values cut out of every string (and
+    key); field names are not looked at. Raises :class:`TooDeep` like :func:`redact`."""
+    if _depth > MAX_DEPTH:
+        raise TooDeep(f"nested deeper than {MAX_DEPTH} levels")
+    if isinstance(value, str):
+        return logs.scrub(value, forms)
     if isinstance(value, dict):
         return {
-            k: (
-                "***"
-                if isinstance(k, str) and k.lower() in SECRET_KEYS and v not in (None, "")
-                else redact(v)
-            )
+            (logs.scrub(k, forms) if isinstance(k, str) else k): scrub_values(v, forms, _depth + 1)
             for k, v in value.items()
         }
     if isinstance(value, list):
-        return [redact(v) for v in value]
+        return [scrub_values(v, forms, _depth + 1) for v in value]
     return value
+
+
+def _measure(value: Any, limit: int = 1_000_000) -> tuple[int, int]:
+    """(values, depth) of ``value``, walked without recursion; a cycle is counted once
+    and the walk stops after ``limit`` values."""
+    nodes = depth = 0
+    seen: set[int] = set()
+    todo: list[tuple[Any, int]] = [(value, 1)]
+    while todo and nodes < limit:
+        item, level = todo.pop()
+        nodes += 1
+        depth = max(depth, level)
+        if isinstance(item, dict | list):
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            children = item.values() if isinstance(item, dict) else item
+            todo.extend((child, level + 1) for child in children)
+    return nodes, depth
+
+
+def _dumps(line: dict[str, Any]) -> str:
+    return json.dumps(line, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 class EventLogWriter:
     """Appends observations to a log file, one flushed line each.
 
-    Provider snapshots and actions are redacted: an API key never reaches the log.
+    Nothing it is given makes it raise:
+
+    - every registered secret value (``logs.add_secret``: the server password, API
+      keys) is cut out of every line, events and ``reason`` strings included; provider
+      snapshots and actions are also redacted by field name;
+    - lone surrogates are written as JSON escapes (the file stays valid UTF-8);
+    - a value it cannot write as JSON (nested too deeply, a cycle, NaN, a non-JSON
+      type) becomes ``{"t": …, "dropped": {"kind", "type"?, "reason", "nodes",
+      "depth"}}``, a line kind that replay skips;
+    - when the file cannot be written (disk full, I/O error) ``error`` says why, and
+      later lines are not written. Whoever writes a capture checks ``error``.
+
+    The file is created private (mode 0600): it holds whole conversations.
     """
 
     def __init__(self, path: str | os.PathLike[str], clock: Any = time.monotonic) -> None:
         self.path = Path(path)
         self._clock = clock
         self._start = clock()
-        self._fh: IO[str] | None = open(self.path, "w", encoding="utf-8")  # noqa: SIM115
+        fd = logs.open_private(self.path)
+        self._fh: IO[bytes] | None = os.fdopen(fd, "wb")
         self.lines = 0
+        self.dropped = 0
+        self.error: str | None = None
 
     def stamp(self) -> float:
         return round(self._clock() - self._start, 4)
 
+    def encode(self, obs: Any) -> bytes:
+        """The line for ``obs`` (with its newline), redacted; never raises."""
+        forms = logs.secret_forms()
+        try:
+            if not isinstance(obs, dict):
+                raise TypeError(f"an observation is an object, not {type(obs).__name__}")
+            if "event" not in obs:
+                obs = redact(obs, forms)
+            line = dict(obs)
+            line.setdefault("t", self.stamp())
+            text = _dumps(line)
+            if forms and any(form in text for form in forms):
+                text = _dumps(scrub_values(line, forms))
+        except (RecursionError, TooDeep):
+            text = self._dropped(obs, f"nested too deeply to write (more than {MAX_DEPTH} levels)", forms)
+        except (ValueError, TypeError) as exc:
+            text = self._dropped(obs, f"not JSON: {exc}", forms)
+        try:
+            return (text + "\n").encode("utf-8")
+        except UnicodeEncodeError:
+            return (escape_surrogates(text) + "\n").encode("utf-8")
+
+    def _dropped(self, obs: Any, reason: str, forms: tuple[str, ...]) -> str:
+        self.dropped += 1
+        kind = next((k for k in LINE_KINDS if isinstance(obs, dict) and k in obs), "line")
+        info: dict[str, Any] = {"kind": kind}
+        body = obs.get(kind) if isinstance(obs, dict) else None
+        what = None
+        if kind == "event" and isinstance(body, dict) and isinstance(body.get("payload"), dict):
+            what = body["payload"].get("type")
+        elif isinstance(body, dict):
+            what = body.get("kind")
+        if isinstance(what, str):
+            info["type"] = logs.scrub(what[:100], forms)
+        info["reason"] = logs.scrub(reason[:300], forms)
+        info["nodes"], info["depth"] = _measure(obs)
+        stamp = obs.get("t") if isinstance(obs, dict) else None
+        if not isinstance(stamp, int | float) or not math.isfinite(stamp):
+            stamp = self.stamp()
+        return _dumps({"t": stamp, "dropped": info})
+
     def write(self, obs: dict[str, Any]) -> None:
         if self._fh is None:
             return
-        if "event" not in obs:
-            obs = redact(obs)
-        line = dict(obs)
-        line.setdefault("t", self.stamp())
-        self._fh.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
-        self._fh.flush()
+        data = self.encode(obs)
+        try:
+            self._fh.write(data)
+            self._fh.flush()
+        except (OSError, ValueError) as exc:
+            self.error = f"cannot write {self.path}: {getattr(exc, 'strerror', None) or exc}"
+            self._abandon()
+            return
         self.lines += 1
 
+    def _abandon(self) -> None:
+        fh, self._fh = self._fh, None
+        if fh is not None:
+            with contextlib.suppress(OSError, ValueError):
+                fh.close()
+
     def close(self) -> None:
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
+        fh, self._fh = self._fh, None
+        if fh is None:
+            return
+        try:
+            fh.close()
+        except (OSError, ValueError) as exc:
+            self.error = self.error or f"cannot write {self.path}: {getattr(exc, 'strerror', None) or exc}"
 
     def __enter__(self) -> EventLogWriter:
         return self
@@ -76,24 +233,100 @@ class EventLogWriter:
         self.close()
 
 
+def _loads(line: str) -> Any:
+    try:
+        return json.loads(line)
+    except RecursionError:
+        # Nested deeper than the stack allows: cut like the stream cuts live events.
+        return jsonsafe.loads(line)
+
+
 def read_log(path: str | os.PathLike[str]) -> Iterator[Any]:
-    """Parsed lines of a log. A line that is not JSON is yielded as ``None``."""
-    loads = json.loads
+    """Parsed lines of a log. A line that is not JSON is yielded as ``None``; a line
+    nested too deeply to parse has its deep values cut (``t3tui.jsonsafe``)."""
     with open(path, encoding="utf-8", errors="replace") as fh:
         for line in fh:
             if not line.strip():
                 continue
             try:
-                yield loads(line)
-            except ValueError:
+                yield _loads(line)
+            except (ValueError, RecursionError):
                 yield None
 
 
-def replay(path: str | os.PathLike[str], store: Store | None = None) -> Store:
+_TEXT = (str, type(None))
+# The fields of local actions (t3tui writes these itself, so the store trusts them) and
+# the types they must have. A line that breaks them is skipped.
+_ACTION_FIELDS: dict[str, tuple[type, ...]] = {
+    "kind": (str,),
+    "sessionID": _TEXT,
+    "messageID": _TEXT,
+    "directory": _TEXT,
+    "text": _TEXT,
+    "error": _TEXT,
+    "ok": (bool, type(None)),
+    "providerID": _TEXT,
+    "op": _TEXT,
+    "status": _TEXT,
+}
+_ACTION_NEEDS = {"interrupt": ("sessionID",), "prompt": ("sessionID", "messageID")}
+
+
+def well_formed(obs: Any) -> bool:
+    """False for a line replay must skip before the store sees it: a local action whose
+    ids are not strings (``messageID: null`` made a turn with no id)."""
+    if not isinstance(obs, dict) or "action" not in obs or "event" in obs:
+        return True
+    action = obs["action"]
+    if not isinstance(action, dict):
+        return False
+    for key, types in _ACTION_FIELDS.items():
+        if key in action and not isinstance(action[key], types):
+            return False
+    kind = action.get("kind")
+    if not isinstance(kind, str):
+        return False
+    return all(isinstance(action.get(k), str) and action[k] for k in _ACTION_NEEDS.get(kind, ()))
+
+
+class ReplayStats:
+    """How a replay went: ``lines`` read (blank ones aside) and ``skipped``: not JSON,
+    of no known kind, or rejected by the store."""
+
+    __slots__ = ("lines", "skipped")
+
+    def __init__(self) -> None:
+        self.lines = 0
+        self.skipped = 0
+
+
+def replay(
+    path: str | os.PathLike[str], store: Store | None = None, stats: ReplayStats | None = None
+) -> Store:
+    """Apply every line of the log at ``path`` to ``store`` (a new one by default).
+
+    Never raises for what the log holds: a line the store cannot take is skipped and
+    counted in ``store.rejected`` (and ``stats``).
+    """
     store = store if store is not None else Store()
+    stats = stats if stats is not None else ReplayStats()
     apply = store.apply
     for obs in read_log(path):
-        apply(obs)
+        stats.lines += 1
+        if not isinstance(obs, dict) or not well_formed(obs):
+            store.rejected += 1
+            stats.skipped += 1
+            continue
+        if not any(k in obs for k in LINE_KINDS):
+            stats.skipped += 1  # another line kind (STATE.md: skipped), or a dropped line
+            continue
+        before = store.rejected
+        try:
+            apply(obs)
+        except Exception:  # the store promises not to raise; a replay keeps that promise for it
+            store.rejected += 1
+        if store.rejected != before:
+            stats.skipped += 1
     return store
 
 
