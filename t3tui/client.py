@@ -8,7 +8,9 @@ message, so the UI can show it as it is.
 
 from __future__ import annotations
 
+import base64
 import os
+import re
 import secrets
 import string
 import time
@@ -17,7 +19,7 @@ from typing import Any
 import httpx
 from pydantic import TypeAdapter, ValidationError
 
-from t3tui import jsonsafe
+from t3tui import jsonsafe, logs
 from t3tui.models import (
     DisposeResult,
     Health,
@@ -101,12 +103,26 @@ def error_message(body: Any, fallback: str) -> str:
 
 
 def credentials(password: str | None = None, username: str | None = None) -> tuple[str, str] | None:
-    """Basic-auth credentials from arguments, else ``OPENCODE_SERVER_PASSWORD``/``_USERNAME``."""
+    """Basic-auth credentials from arguments, else ``OPENCODE_SERVER_PASSWORD``/``_USERNAME``.
+
+    The password (and the header made from it) is registered with ``logs.add_secret``:
+    nothing t3tui writes or shows will hold it.
+    """
     password = password if password is not None else os.environ.get("OPENCODE_SERVER_PASSWORD")
     if not password:
         return None
     username = username or os.environ.get("OPENCODE_SERVER_USERNAME") or DEFAULT_USERNAME
+    logs.add_secret(password)
+    logs.add_secret(base64.b64encode(f"{username}:{password}".encode()).decode())
     return (username, password)
+
+
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*:/*)[^/?#]*@")
+
+
+def without_userinfo(url: str) -> str:
+    """``url`` as text with its ``user:password@`` (if any) replaced by ``***@``."""
+    return _USERINFO.sub(r"\1***@", url)
 
 
 _BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
@@ -142,9 +158,23 @@ class OpencodeClient:
         timeout: float = 15.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        url = httpx.URL(base_url)
+        try:
+            url = httpx.URL(base_url)
+        except (httpx.InvalidURL, TypeError):
+            raise ValueError(f"not a valid URL: {without_userinfo(str(base_url))!r}") from None
+        if url.userinfo:
+            # http://user:pw@host: the password leaves the URL (the URL is shown and
+            # logged) and becomes the basic-auth password, unless one was given.
+            raw = url.userinfo.decode("ascii", errors="replace")
+            logs.add_secret(raw.partition(":")[2])
+            logs.add_secret(url.password)
+            if password is None and url.password:
+                password = url.password
+            if username is None and url.username:
+                username = url.username
+            url = url.copy_with(username=None, password=None)
         if url.scheme not in ("http", "https") or not url.host:
-            raise ValueError(f"not an http(s) URL: {base_url!r}")
+            raise ValueError(f"not an http(s) URL: {without_userinfo(str(base_url))!r}")
         self.base_url = str(url).rstrip("/")
         self._auth = credentials(password, username)
         self.http = httpx.AsyncClient(
@@ -355,6 +385,7 @@ class OpencodeClient:
     async def set_api_key(self, provider_id: str, key: str) -> bool:
         if not key:
             raise ValueError("an API key is required")
+        logs.add_secret(key)  # never written or shown by t3tui from now on
         return bool(await self.request("PUT", f"/auth/{provider_id}", body={"type": "api", "key": key}))
 
     async def remove_auth(self, provider_id: str) -> bool:
@@ -370,6 +401,7 @@ class OpencodeClient:
     ) -> Any:
         body: dict[str, Any] = {"method": method}
         if code:
+            logs.add_secret(code)
             body["code"] = code
         return await self.request(
             "POST", f"/provider/{provider_id}/oauth/callback", directory=directory, body=body

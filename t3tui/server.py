@@ -1,7 +1,12 @@
 """Start ``opencode serve`` for the user when no URL is given, and never leave it behind.
 
 The server listens on 127.0.0.1 on a free port, with a password generated for this run
-and passed through the environment (never on the command line, never on disk). It gets
+and passed through the environment (never on the command line, never on disk): opencode
+reads its password from ``OPENCODE_SERVER_PASSWORD`` only. So that the shell commands and
+tools opencode runs do not inherit it (a bash tool running ``env`` would hand it to the
+model provider), t3tui gives opencode a tiny plugin, in a private temporary directory
+named by ``OPENCODE_CONFIG_CONTENT``, that deletes the variable from opencode's
+``process.env`` once the server has read it (see :func:`write_scrub_plugin`). It gets
 its own process group (so its children go with it) and, on Linux, is told to die with
 t3tui even when t3tui is killed outright (``PR_SET_PDEATHSIG``). opencode runs shell
 commands (the bash tool, ``/session/:id/shell``) detached, in sessions of their own, so
@@ -12,6 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
+import logging
 import os
 import secrets
 import shutil
@@ -19,12 +26,17 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import httpx
+
+from t3tui import logs
+
+log = logging.getLogger(__name__)
 
 INSTALL_HINT = (
     "opencode is not installed. Install it with:\n"
@@ -106,6 +118,49 @@ def _descendant_groups(pid: int) -> set[int]:
     return groups
 
 
+SCRUB_PLUGIN = """\
+// Written by t3tui for the opencode server it started, and removed when it stops.
+// opencode reads its server password from OPENCODE_SERVER_PASSWORD when it starts; this
+// forgets it, so that the shell commands and tools opencode runs (they get a copy of
+// process.env) do not inherit it.
+export const T3tuiForgetServerPassword = async () => {
+  delete process.env.OPENCODE_SERVER_PASSWORD;
+  return {};
+};
+"""
+
+
+def write_scrub_plugin(directory: Path) -> str:
+    """Write the plugin into ``directory`` (private to the user); return its spec."""
+    path = directory / "t3tui-forget-server-password.js"
+    fd = logs.open_private(path)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(SCRUB_PLUGIN)
+    return path.as_uri()
+
+
+def with_plugin(config_content: str | None, spec: str) -> str | None:
+    """``OPENCODE_CONFIG_CONTENT`` with ``spec`` added to its ``plugin`` list; None when
+    the user's own content is not a JSON object t3tui can extend."""
+    if not config_content or not config_content.strip():
+        return json.dumps({"plugin": [spec]})
+    try:
+        config = json.loads(config_content)
+    except ValueError:
+        return None
+    if not isinstance(config, dict):
+        return None
+    plugins = config.get("plugin", [])
+    if not isinstance(plugins, list):
+        return None
+    config["plugin"] = [*plugins, spec]
+    return json.dumps(config)
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true")
+
+
 class EmbeddedServer:
     def __init__(
         self,
@@ -119,6 +174,7 @@ class EmbeddedServer:
         self.binary = binary
         self.port = port or free_port()
         self.password = secrets.token_urlsafe(24)
+        logs.add_secret(self.password)
         self.username = "opencode"
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_dir / f"opencode-{self.port}.log"
@@ -126,15 +182,26 @@ class EmbeddedServer:
         self.extra_env = dict(env or {})
         self.proc: subprocess.Popen[bytes] | None = None
         self._stopped = False
+        self._private: Path | None = None  # the plugin's directory, removed by stop()
+        # Whether the tools opencode runs are kept from inheriting the password.
+        self.password_hidden_from_tools = False
 
     def start(self, timeout: float = 60.0, progress: Callable[[float], None] | None = None) -> None:
         """Start and wait until ``/global/health`` answers; raise ServerError if not."""
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.log_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         env = dict(os.environ)
         env.update(self.extra_env)
         env["OPENCODE_SERVER_PASSWORD"] = self.password
         env.pop("OPENCODE_SERVER_USERNAME", None)
-        with open(self.log_path, "wb") as log:
+        # The server's log holds whole conversations: private to the user.
+        try:
+            log_fd = logs.open_private(self.log_path)
+        except OSError as exc:
+            raise ServerError(
+                f"cannot write the server's log {self.log_path}: {exc.strerror or exc}"
+            ) from exc
+        self._hide_password(env)
+        with os.fdopen(log_fd, "wb") as log:
             try:
                 self.proc = subprocess.Popen(
                     [self.binary, "serve", "--hostname", "127.0.0.1", "--port", str(self.port)],
@@ -149,6 +216,7 @@ class EmbeddedServer:
                     else None,
                 )
             except OSError as exc:
+                self._remove_private()
                 raise ServerError(f"cannot start {self.binary}: {exc.strerror or exc}") from exc
         started = time.monotonic()
         auth = (self.username, self.password)
@@ -158,6 +226,7 @@ class EmbeddedServer:
                 progress(elapsed)
             code = self.proc.poll()
             if code is not None:
+                self._remove_private()
                 raise ServerError(
                     f"opencode exited with code {code} before it was ready.\n"
                     f"Its log is {self.log_path}:\n{self.log_tail()}"
@@ -176,6 +245,31 @@ class EmbeddedServer:
                 )
             time.sleep(0.2)
 
+    def _hide_password(self, env: dict[str, str]) -> None:
+        """Arrange for opencode to forget its password once read (see the module doc)."""
+        if _truthy(env.get("OPENCODE_PURE")):
+            log.warning("OPENCODE_PURE is set: opencode loads no plugin, its tools inherit its password")
+            return
+        try:
+            self._private = Path(tempfile.mkdtemp(prefix="t3tui-opencode-"))  # mode 0700
+            spec = write_scrub_plugin(self._private)
+        except OSError as exc:
+            log.warning("cannot write the plugin that hides the password from tools: %s", exc)
+            self._remove_private()
+            return
+        content = with_plugin(env.get("OPENCODE_CONFIG_CONTENT"), spec)
+        if content is None:
+            log.warning("OPENCODE_CONFIG_CONTENT is not a JSON object: opencode's tools inherit its password")
+            self._remove_private()
+            return
+        env["OPENCODE_CONFIG_CONTENT"] = content
+        self.password_hidden_from_tools = True
+
+    def _remove_private(self) -> None:
+        private, self._private = self._private, None
+        if private is not None:
+            shutil.rmtree(private, ignore_errors=True)
+
     def log_tail(self, lines: int = 15) -> str:
         try:
             text = self.log_path.read_text(encoding="utf-8", errors="replace")
@@ -192,6 +286,7 @@ class EmbeddedServer:
         """SIGTERM to the server's process group and its descendants' groups, SIGKILL if they linger."""
         proc = self.proc
         if proc is None or self._stopped:
+            self._remove_private()
             return
         self._stopped = True
         # Before the server goes: its detached shell commands are reparented once it exits.
@@ -210,3 +305,4 @@ class EmbeddedServer:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout)
         signal_all(signal.SIGKILL)  # children that outlived the leader
+        self._remove_private()

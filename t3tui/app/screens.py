@@ -13,6 +13,7 @@ from textual.widgets import Input
 
 from t3tui.app.turns import Literal
 from t3tui.i18n import t
+from t3tui.logs import redact_text
 
 
 class UnreachableScreen(ModalScreen[None]):
@@ -41,11 +42,11 @@ class UnreachableScreen(ModalScreen[None]):
         title = next(titles, None)
         if title is None:
             return  # pushed but not composed yet (the app's timers can get here first)
-        url = stream.client.base_url
+        url = redact_text(stream.client.base_url)
         title.show(t("unreachable.title", url=url))
         lines = [t("unreachable.tried", url=f"{url}/global/event")]
         if stream.last_error:
-            lines.append(t("unreachable.error", error=stream.last_error))
+            lines.append(t("unreachable.error", error=redact_text(stream.last_error)))
         wait = stream.retry_in()
         if wait is not None:
             lines.append(t("unreachable.countdown", seconds=f"{wait:.0f}", attempt=stream.attempt))
@@ -72,7 +73,7 @@ class PasswordScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Literal(t("password.title"), classes="dialog-title")
-            yield Literal(t("password.body", error=self.error or "HTTP 401"), id="password-body")
+            yield Literal(t("password.body", error=redact_text(self.error or "HTTP 401")), id="password-body")
             yield Input(password=True, placeholder=t("password.placeholder"), id="password-input")
             yield Literal(t("password.hint"), classes="dialog-hint")
 
