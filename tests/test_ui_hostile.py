@@ -136,6 +136,7 @@ async def test_a_prompt_that_got_no_answer_but_was_taken_is_not_offered_again() 
             assert not any("was not sent" in m for m in toasts(app))
             turn = ui.last_turn(app)
             assert turn.turn.state == "running"
+            await wait_for(pilot, app, lambda: ui.last_turn(app).state_text() == "sending…")
             await pilot.press("enter")  # nothing to send twice
             taken["yes"] = True
             await wait_for(pilot, app, lambda: any("did take the prompt" in m for m in toasts(app)))

@@ -297,6 +297,8 @@ def turn_status_text(turn: Turn, now_ms: float) -> str:
     if turn.state == "queued":
         return t("turn.queued")
     if turn.state == "running":
+        if turn.user is None and turn.optimistic_prompt is not None:
+            return t("turn.sending")  # the server has not shown the prompt yet
         th = turn.thread
         if th.status == "retrying" and th.retry is not None:
             nxt = th.retry.next  # None when the server did not say (or said NaN): unknown
