@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import random
 import re
@@ -537,5 +538,90 @@ def test_embedded_server_timeout_stops_the_process(tmp_path: Path) -> None:
         pid = server.proc.pid  # type: ignore[union-attr]
         wait_for(lambda: not group(pid), GONE, lambda: f"the group to go: {group(pid)}")
     finally:
+        if server.proc is not None:
+            kill_group(server.proc.pid)
+
+
+# -- 6. the password does not reach the agent's tools (issue 11, item 14) ------------------------
+
+
+def _messages(client: httpx.Client, sid: str, directory: Path) -> list[dict[str, Any]]:
+    resp = client.get(f"/session/{sid}/message", params={"directory": str(directory)})
+    resp.raise_for_status()
+    return resp.json()
+
+
+def test_embedded_servers_tools_do_not_inherit_its_password(
+    tmp_path: Path, mock_model: MockModel, opencode_binary: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The model asks for a bash tool call running ``env``: its output (which goes back to
+    the model provider) has no password, and neither has a shell command's; the server
+    still wants the password, before and after a dispose (which re-runs the plugins)."""
+    import asyncio
+
+    from t3tui.client import OpencodeClient
+
+    from . import mockmodel as mm
+
+    monkeypatch.setattr(mm, "TOOL_ARGS", {"command": "env", "description": "Print the environment"})
+    env, project = isolated_env(tmp_path / "iso", mock_model, "/usr/bin:/bin")
+    server = EmbeddedServer(str(opencode_binary), log_dir=tmp_path / "log", cwd=str(project), env=env)
+    try:
+        server.start(timeout=BOOT)
+        assert server.password_hidden_from_tools
+        pw = server.password
+        # opencode read it from its environment (the only place it reads it from).
+        assert environ(server.proc.pid)["OPENCODE_SERVER_PASSWORD"] == pw  # type: ignore[union-attr]
+        params = {"directory": str(project)}
+        with httpx.Client(base_url=server.url, auth=("opencode", pw), trust_env=False, timeout=60) as http:
+            sid = http.post("/session", params=params, json={}).json()["id"]
+            body = {
+                "parts": [{"type": "text", "text": "print the environment"}],
+                "model": {"providerID": "mock", "modelID": "tool"},
+            }
+            http.post(f"/session/{sid}/prompt_async", params=params, json=body).raise_for_status()
+
+            def tool_outputs() -> list[str] | None:
+                msgs = _messages(http, sid, project)
+                texts = [p.get("text", "") for m in msgs for p in m["parts"] if p["type"] == "text"]
+                if mm.TOOL_DONE_TEXT not in " ".join(texts):
+                    return None
+                return [
+                    str(p["state"].get("output", ""))
+                    for m in msgs
+                    for p in m["parts"]
+                    if p["type"] == "tool" and p["state"].get("status") == "completed"
+                ]
+
+            (output,) = wait_for(tool_outputs, 60, "the bash tool call and the model's answer")
+            assert "PATH=" in output and "HOME=" in output, output  # env ran
+            assert pw not in output and "OPENCODE_SERVER_PASSWORD" not in output, output
+            assert pw not in json.dumps(_messages(http, sid, project))
+            sent = json.dumps([r["messages"] for r in mock_model.requests])
+            assert "PATH=" in sent and pw not in sent, "the password went to the model provider"
+
+            # A shell command (POST /session/:id/shell), in a session of its own.
+            other = http.post("/session", params=params, json={}).json()["id"]
+            shell = http.post(
+                f"/session/{other}/shell", params=params, json={"agent": "build", "command": "env"}
+            )
+            shell.raise_for_status()
+            assert "PATH=" in json.dumps(_messages(http, other, project))
+            assert pw not in shell.text and pw not in json.dumps(_messages(http, other, project))
+
+        async def t3tui_still_authenticates() -> None:
+            async with OpencodeClient(server.url, password=pw) as client:
+                await client.health()
+                await client.global_dispose()
+                await client.list_sessions(str(project))
+            async with OpencodeClient(server.url, password="wrong-password") as client:
+                with pytest.raises(Exception, match="401|password"):
+                    await client.health()
+
+        asyncio.run(t3tui_still_authenticates())
+        assert health(server.port) == 401
+        assert health(server.port, ("opencode", pw)) == 200
+    finally:
+        server.stop()
         if server.proc is not None:
             kill_group(server.proc.pid)
