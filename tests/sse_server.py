@@ -100,6 +100,10 @@ class Request:
     query: dict[str, str]
     authorization: str | None
     time: float
+    body: bytes = b""
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
 
 
 REASONS = {200: "OK", 401: "Unauthorized", 404: "Not Found", 500: "Internal Server Error"}
@@ -181,11 +185,12 @@ class SSEServer:
                         k, v = line.split(":", 1)
                         headers[k.strip().lower()] = v.strip()
                 length = int(headers.get("content-length") or 0)
-                if length:
-                    await reader.readexactly(length)
+                content = await reader.readexactly(length) if length else b""
                 parts = urlsplit(target)
                 query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-                req = Request(method, parts.path, query, headers.get("authorization"), time.monotonic())
+                req = Request(
+                    method, parts.path, query, headers.get("authorization"), time.monotonic(), content
+                )
                 self.requests.append(req)
                 if self.auth is not None and req.authorization != _basic(*self.auth):
                     await self._respond(

@@ -21,10 +21,11 @@ from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.containers import Horizontal, Vertical
 from textual.dom import DOMNode
 from textual.screen import Screen
-from textual.widgets import Footer, Markdown, OptionList
+from textual.widgets import Footer, HelpPanel, Input, Markdown, OptionList
 from textual.worker import Worker, WorkerState
 
 from t3tui import gcpolicy
@@ -73,7 +74,7 @@ def localize_bindings(node: DOMNode, overrides: dict[str, str] | None = None) ->
         for b in items:
             if b.id:
                 text = t(overrides.get(b.id, f"bind.{b.id}"))
-                b = replace(b, description=text, tooltip=text)
+                b = replace(b, description=text, tooltip="")
             fresh.append(b)
         bindings[key] = fresh
 
@@ -91,6 +92,7 @@ class T3App(App[int]):
         Binding("ctrl+o", "choose_model", "bind.choose_model", id="choose_model"),
         Binding("f2", "providers", "bind.providers", id="providers"),
         Binding("ctrl+p", "command_palette", "bind.palette", id="palette", show=False, priority=True),
+        Binding("f1", "toggle_keys", "bind.keys", id="keys", show=False),
         Binding("ctrl+q", "quit", "bind.quit", id="quit", priority=True),
     ]
 
@@ -294,8 +296,11 @@ class T3App(App[int]):
             self.capture.write(obs)
         self.store.apply(obs)
         snapshot = obs.get("snapshot")
-        if isinstance(snapshot, dict) and len(snapshot.get("data") or ()) >= SETTLE_AFTER:
-            self._settle_soon()
+        if isinstance(snapshot, dict):
+            if len(snapshot.get("data") or ()) >= SETTLE_AFTER:
+                self._settle_soon()
+            if snapshot.get("kind") == "sessions":
+                self._listed = True
         if self._frames_paused:
             self.request_frame()
         event = obs.get("event")
@@ -305,6 +310,12 @@ class T3App(App[int]):
             # than at the next tick (deltas, the bulk of a burst, wait for the tick).
             self._frame_soon = True
             self.call_later(self._frame_now)
+
+    def _loading(self) -> bool:
+        """The thread list is still on its way (so "no threads yet" would be a guess)."""
+        if not self.connect or self.stream.state in ("auth_failed", "stopped"):
+            return False
+        return not self._listed and self.stream.attempt == 0
 
     def _targets(self) -> ResyncTargets:
         """What a resync fetches: every known directory, running threads and the open one."""
@@ -353,7 +364,7 @@ class T3App(App[int]):
             await self.thread_view.show_thread(None, self._empty_text())
         if not self._auto_opened and store.threads:
             await self._auto_open()
-        self.sidebar.rebuild(store, self.current_id, self.unseen)
+        self.sidebar.rebuild(store, self.current_id, self.unseen, self._loading())
         if self.current_id in dirty:
             view = self.thread_view
             if view.thread is None and self.current_thread is not None:
@@ -385,7 +396,7 @@ class T3App(App[int]):
     def _second(self) -> None:
         if not self._main_ready():
             return
-        self.sidebar.rebuild(self.store, self.current_id, self.unseen)
+        self.sidebar.rebuild(self.store, self.current_id, self.unseen, self._loading())
         self.thread_view.tick()
         self._sync_status()
         self._sync_screens()
@@ -420,7 +431,8 @@ class T3App(App[int]):
         elif stream.state == "open":
             conn, style = t("status.connected"), "green"
         elif stream.state == "auth_failed":
-            conn, style = t("status.auth_failed"), "red"
+            refused = self.client.has_password
+            conn, style = t("status.auth_failed" if refused else "status.auth_needed"), "red"
         elif stream.connections == 0 and stream.attempt == 0:
             conn, style = t("status.connecting"), "yellow"
         elif stream.connections == 0:
@@ -448,7 +460,8 @@ class T3App(App[int]):
         banner = self.main.query_one("#banner", Literal)
         stale = self.store.connection != "open" and (stream.connections > 0 or stream.attempt > 0)
         if self.connect and stream.state == "auth_failed":
-            banner.show(t("banner.auth", error=stream.last_error or ""))
+            # The stream's own error already says "refused" or "needs": not said twice.
+            banner.show(t("banner.auth_refused" if self.client.has_password else "banner.auth_needed"))
             banner.display = True
         elif (
             self.connect
@@ -458,12 +471,17 @@ class T3App(App[int]):
             and self.store.threads
         ):
             wait = stream.retry_in()
-            text = t("banner.reconnecting", attempt=max(1, stream.attempt))
+            if self.connect and stream.connections == 0:
+                # Never connected: nothing was lost, and nothing on screen is stale.
+                text = t("banner.unreachable", url=self.client.base_url, attempt=max(1, stream.attempt))
+            else:
+                text = t("banner.reconnecting", attempt=max(1, stream.attempt))
             if wait:
                 text += " " + t("banner.retry_in", seconds=f"{wait:.0f}s")
             if stream.last_error:
                 text += " · " + stream.last_error
-            text += " · " + t("banner.stale")
+            if not self.connect or stream.connections > 0:
+                text += " · " + t("banner.stale")
             if self.server_log is not None:
                 text += "\n" + t("banner.server_log", path=str(self.server_log))
             banner.show(text)
@@ -590,11 +608,14 @@ class T3App(App[int]):
             self.toast(t("toast.drafts_unsaved", error=self.drafts.error), severity="warning", timeout=15)
 
     _drafts_warned = False
+    _listed = False  # a thread list arrived from the server
 
     def _empty_text(self) -> str:
+        th = self.current_thread
+        directory = th.directory if th is not None and th.directory else self.directory
         if self.store.threads:
-            return t("thread.empty_new", directory=short_dir(self.directory))
-        return t("thread.first_run", directory=short_dir(self.directory))
+            return t("thread.empty_new", directory=short_dir(directory))
+        return t("thread.first_run", directory=short_dir(directory))
 
     async def open_thread(self, sid: str | None) -> None:
         if sid == self.current_id and self.thread_view.thread is not None:
@@ -656,7 +677,9 @@ class T3App(App[int]):
     @on(PromptArea.ScrollThread)
     def _scroll_thread(self, event: PromptArea.ScrollThread) -> None:
         view = self.thread_view
-        if event.direction < 0:
+        if event.direction == 2:
+            view.scroll_end(animate=False)
+        elif event.direction < 0:
             view.scroll_page_up(animate=False)
         else:
             view.scroll_page_down(animate=False)
@@ -700,6 +723,9 @@ class T3App(App[int]):
                 if new_thread:
                     await self.open_thread(sid)
                 th = self.store.threads[sid]
+            # Before the turn exists: a model picked for a new thread applies to its
+            # first prompt (model_for looks at whether the thread has turns yet).
+            model = self.model_for(th)
             self.observe(
                 {
                     "action": {
@@ -712,7 +738,7 @@ class T3App(App[int]):
                 }
             )
             posted = True
-            await self.client.prompt_async(sid, th.directory, text, message_id=mid, model=self.model_for(th))
+            await self.client.prompt_async(sid, th.directory, text, message_id=mid, model=model)
         except UncertainError as exc:
             if posted and sid is not None and th is not None:
                 await self._confirm_prompt(sid, th.directory, mid, text, exc.message)
@@ -806,6 +832,7 @@ class T3App(App[int]):
         """The model to send with a prompt: the thread's own choice, if it has one."""
         if th.id not in self._models and self._next_model is not None and not th.order:
             self._models[th.id] = self._next_model
+            self._next_model = None
         return self._models.get(th.id)
 
     def chosen_model(self) -> str | None:
@@ -828,21 +855,22 @@ class T3App(App[int]):
             self.request_frame()
             self.toast(t("toast.model", model=f"{choice[0]}/{choice[1]}"))
 
+        # The picker opens at once and says it is loading: keys typed meanwhile land
+        # in its filter, not in the prompt.
+        screen = ModelScreen(self.store.providers, current)
+        self.push_screen(screen, chosen)
         if self.store.providers is None:
-            self._load_providers_then(
-                lambda: self.push_screen(ModelScreen(self.store.providers, current), chosen)
-            )
-        else:
-            self.push_screen(ModelScreen(self.store.providers, current), chosen)
+            self._load_models(screen)
 
     @work(group="providers", exit_on_error=False)
-    async def _load_providers_then(self, then: Callable[[], object]) -> None:
+    async def _load_models(self, screen: Any) -> None:
         try:
             await self.refetch_providers()
         except OpencodeError as exc:
-            self.toast(t("toast.providers_failed", error=exc.message), severity="error")
+            screen.set_error(exc.message)
             return
-        then()
+        if self.store.providers is not None:
+            screen.set_providers(self.store.providers)
 
     def action_providers(self) -> None:
         from t3tui.app.providers import ProvidersScreen
@@ -978,13 +1006,35 @@ class T3App(App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "interrupt":
+            if self.screen.query(HelpPanel):
+                return True  # Esc hides the keys panel first
+            if isinstance(self.focused, Input) and self.focused.has_class("reject-input", "custom-input"):
+                return False  # there Esc means "back" (see the panels)
             th = self.current_thread
             return th is not None and th.active
         if action in ("prev_thread", "next_thread"):
             return bool(self.store.threads)
         return True
 
+    def action_toggle_keys(self) -> None:
+        """Show the keys panel, or hide it if it is shown (Esc hides it too)."""
+        if self.screen.query(HelpPanel):
+            self.action_hide_help_panel()
+            localize_bindings(self)
+        else:
+            self.action_show_help_panel()
+            localize_bindings(self, {"interrupt": "bind.hide_keys"})
+        self.refresh_bindings()
+
+    def action_command_palette(self) -> None:
+        """Textual's palette, with a placeholder in the user's language."""
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(placeholder=t("palette.placeholder"), id="--command-palette"))
+
     def action_interrupt(self) -> None:
+        if self.screen.query(HelpPanel):
+            self.action_toggle_keys()
+            return
         th = self.current_thread
         if th is None or not th.active:
             return
@@ -1112,5 +1162,5 @@ class T3App(App[int]):
                     lambda lang=lang: self.set_language(lang),
                 )
         yield SystemCommand(t("cmd.theme"), t("cmd.theme_help"), self.action_change_theme)
-        yield SystemCommand(t("cmd.keys"), t("cmd.keys_help"), self.action_show_help_panel)
+        yield SystemCommand(t("cmd.keys"), t("cmd.keys_help"), self.action_toggle_keys)
         yield SystemCommand(t("cmd.quit"), t("cmd.quit_help"), self.action_quit)

@@ -26,6 +26,7 @@ class PermissionPanel(Vertical, can_focus=True):
         Binding("o,1", "reply('once')", "bind.allow_once", id="allow_once"),
         Binding("a,2", "reply('always')", "bind.allow_always", id="allow_always"),
         Binding("r,3", "start_reject", "bind.reject", id="reject"),
+        Binding("escape", "back", "bind.back", id="back"),
     ]
 
     @dataclass
@@ -82,7 +83,13 @@ class PermissionPanel(Vertical, can_focus=True):
         if self.request is not None:
             self.post_message(self.Replied(self.request, "reject", event.value.strip() or None))
 
-    def key_escape(self) -> None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back":
+            return self.query_one(".reject-input", Input).display  # only while typing a reason
+        return True
+
+    def action_back(self) -> None:
+        """Leave the reason box without rejecting (the footer says "esc Back" there)."""
         reject = self.query_one(".reject-input", Input)
         if reject.display:
             reject.display = False

@@ -80,6 +80,7 @@ class PromptArea(TextArea):
         # The thread scrolls from the prompt: the reader should not have to leave it.
         Binding("pageup", "scroll_thread(-1)", "bind.scroll_up", id="scroll_up", show=False),
         Binding("pagedown", "scroll_thread(1)", "bind.scroll_down", id="scroll_down", show=False),
+        Binding("ctrl+end", "scroll_thread(2)", "bind.thread_end", id="thread_end", show=False),
     ]
 
     @dataclass
@@ -89,7 +90,7 @@ class PromptArea(TextArea):
 
     @dataclass
     class ScrollThread(Message):
-        """Page the thread up (-1) or down (1)."""
+        """Page the thread up (-1) or down (1), or go to its end (2)."""
 
         direction: int
 
@@ -109,7 +110,16 @@ class PromptArea(TextArea):
             self._history_index = None
             self.post_message(self.Submitted(self, self.text))
             return
-        if event.key in ("shift+enter", "alt+enter"):
+        if event.key == "end" and self.cursor_location == self.document.end and not self.selected_text:
+            # Already at the end of the text: End goes on to the end of the thread.
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.ScrollThread(2))
+            return
+        if event.key in ("shift+enter", "alt+enter", "ctrl+j"):
+            # Here, not only through the binding: a binding's action runs after the keys
+            # already queued behind it, so "aaa" Ctrl+J "bbb" typed fast (or pasted
+            # through tmux) gave "aaabbb" and a newline after it.
             event.stop()
             event.prevent_default()
             self.action_newline()

@@ -362,16 +362,36 @@ class ModelScreen(ModalScreen[tuple[str, str] | None]):
     BINDINGS = [Binding("escape", "cancel", "bind.cancel", id="cancel")]
 
     def __init__(self, providers: ProviderList | None, current: str | None) -> None:
+        """``providers`` None: still loading (see :meth:`set_providers`); keys typed
+        meanwhile go to the filter, not into the prompt behind."""
         super().__init__(classes="dialog-screen")
         self.choices: list[tuple[str, str, str]] = []
+        self.loading = providers is None
+        self.error: str | None = None
         if providers is not None:
-            connected = set(providers.connected)
-            for p in sorted(providers.all, key=lambda p: p.display_name.lower()):
-                if p.id not in connected:
-                    continue
-                for mid, model in sorted(p.models.items()):
-                    self.choices.append((p.id, mid, f"{p.display_name} / {model.name or mid}"))
+            self._choices_from(providers)
         self.current = current
+
+    def _choices_from(self, providers: ProviderList) -> None:
+        connected = set(providers.connected)
+        self.choices = []
+        for p in sorted(providers.all, key=lambda p: p.display_name.lower()):
+            if p.id not in connected:
+                continue
+            for mid, model in sorted(p.models.items()):
+                self.choices.append((p.id, mid, f"{p.display_name} / {model.name or mid}"))
+
+    def set_providers(self, providers: ProviderList) -> None:
+        self.loading = False
+        self._choices_from(providers)
+        if self.is_mounted:
+            self._fill()
+
+    def set_error(self, error: str) -> None:
+        self.loading = False
+        self.error = error
+        if self.is_mounted:
+            self._fill()
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -400,7 +420,12 @@ class ModelScreen(ModalScreen[tuple[str, str] | None]):
             )
         if shown:
             olist.highlighted = 0
-        hint = t("models.none") if not self.choices else t("models.hint", count=len(shown))
+        if self.loading:
+            hint = t("models.loading")
+        elif self.error is not None:
+            hint = t("models.failed", error=self.error)
+        else:
+            hint = t("models.none") if not self.choices else t("models.hint", count=len(shown))
         self.query_one(".dialog-hint", Literal).show(hint)
 
     def on_key(self, event: Any) -> None:

@@ -84,10 +84,15 @@ class Sidebar(OptionList):
         super().__init__(**kw)  # type: ignore[arg-type]
         self.clock = clock
         self._signature: tuple[tuple[str, str], ...] = ()
+        self._current: str | None = None
         self.thread_ids: list[str] = []
 
-    def rebuild(self, store: Store, current: str | None, unseen: set[str]) -> None:
+    def rebuild(self, store: Store, current: str | None, unseen: set[str], loading: bool = False) -> None:
+        self._last = (store, current, unseen, loading)
         now = self.clock() * 1000
+        # A title longer than the sidebar is cut with an ellipsis: wrapped, it would
+        # start at column 1 and look like a directory header.
+        width = max(12, (self.scrollable_content_region.width or 40) - 3)
         rows: list[tuple[str | None, Text]] = []
         for directory, items in ordered_threads(store.threads.values()):
             rows.append((None, Text(short_dir(directory), style="bold dim")))
@@ -96,26 +101,45 @@ class Sidebar(OptionList):
                 marker = "▸ " if th.id == current else "  "
                 label.append(marker, style="bold")
                 label.append(
-                    one_line(th.title or t("sidebar.untitled"), 40), style="bold" if th.id == current else ""
+                    one_line(th.title or t("sidebar.untitled"), max(8, width - 2 * depth - 2)),
+                    style="bold" if th.id == current else "",
                 )
                 text, style = badge(th, now, th.id in unseen)
                 if text:
                     label.append("\n" + "  " * (depth + 2) + text, style=style)
                 rows.append((th.id, label))
+        if not rows:
+            empty = t("sidebar.loading") if loading else t("sidebar.empty")
+            rows.append((None, Text(empty, style="dim")))
         signature = tuple((rid or "", label.plain) for rid, label in rows)
+        moved = current != self._current
+        self._current = current
         if signature == self._signature:
+            if moved:
+                self._follow(current)
             return
         self._signature = signature
-        highlighted = self.highlighted_option.id if self.highlighted_option is not None else current
+        # The cursor follows the open thread when that changes (Alt+Up/Down, a new
+        # thread); otherwise it stays where the user moved it.
+        highlighted = self.highlighted_option.id if self.highlighted_option is not None else None
+        if moved or highlighted is None:
+            highlighted = current
         self.clear_options()
-        self.add_options(
-            [Option(label, id=rid, disabled=rid is None) for rid, label in rows]
-            if rows
-            else [Option(Text(t("sidebar.empty"), style="dim"), disabled=True)]
-        )
+        self.add_options([Option(label, id=rid, disabled=rid is None) for rid, label in rows])
         self.thread_ids = [rid for rid, _ in rows if rid is not None]
-        if highlighted is not None and highlighted in self.thread_ids:
-            self.highlighted = self.get_option_index(highlighted)
+        self._follow(highlighted)
+
+    def _follow(self, thread_id: str | None) -> None:
+        if thread_id is not None and thread_id in self.thread_ids:
+            self.highlighted = self.get_option_index(thread_id)
+
+    _last: tuple[Store, str | None, set[str], bool] | None = None
+
+    def on_resize(self) -> None:
+        """Titles are cut to the width: cut them again."""
+        self._signature = ()
+        if self._last is not None:
+            self.rebuild(*self._last)
 
     def neighbour(self, current: str | None, step: int) -> str | None:
         ids = self.thread_ids
