@@ -35,6 +35,7 @@ from pathlib import Path
 import httpx
 
 from t3tui import logs
+from t3tui.safe import clean
 
 log = logging.getLogger(__name__)
 
@@ -276,7 +277,8 @@ class EmbeddedServer:
         except OSError:
             return "(no log)"
         tail = text.strip().splitlines()[-lines:]
-        return "\n".join("    " + line for line in tail) or "    (empty)"
+        # Shown on the terminal: without secrets, and without escape codes.
+        return "\n".join("    " + clean(logs.redact_text(line)) for line in tail) or "    (empty)"
 
     @property
     def running(self) -> bool:

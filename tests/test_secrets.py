@@ -364,3 +364,14 @@ def test_capture_dump_has_no_env_password(tmp_path: Path, monkeypatch: pytest.Mo
     )
     assert r.returncode == 0, r.stderr
     assert pw not in (tmp_path / "e.jsonl").read_text()
+
+
+def test_failed_server_log_tail_hides_its_password(tmp_path: Path) -> None:
+    """The log's tail is printed when opencode fails to start; it may echo its env."""
+    fake = fake_opencode(tmp_path, 'echo "env: OPENCODE_SERVER_PASSWORD=$OPENCODE_SERVER_PASSWORD \033[2J"')
+    server = EmbeddedServer(str(fake), log_dir=tmp_path / "log")
+    with pytest.raises(ServerError) as info:
+        server.start(timeout=10)
+    assert server.password in server.log_path.read_text()  # opencode's own log, 0600
+    assert server.password not in str(info.value) and "\033" not in str(info.value)
+    assert "OPENCODE_SERVER_PASSWORD=***" in str(info.value)
