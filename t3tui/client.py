@@ -369,6 +369,15 @@ class OpencodeClient:
     async def reject_question(self, request_id: str, directory: str | None) -> bool:
         return bool(await self.request("POST", f"/question/{request_id}/reject", directory=directory))
 
+    # -- configuration ------------------------------------------------------------------
+
+    async def raw_config(self, directory: str | None = None) -> Any:
+        return await self.request("GET", "/config", directory=directory)
+
+    async def raw_config_providers(self, directory: str | None = None) -> Any:
+        """The providers that can run (``providers``) and each one's ``default`` model."""
+        return await self.request("GET", "/config/providers", directory=directory)
+
     # -- providers ---------------------------------------------------------------------
 
     async def raw_providers(self, directory: str | None = None) -> Any:

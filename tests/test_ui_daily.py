@@ -240,3 +240,52 @@ async def test_end_from_the_prompt_goes_to_the_end_of_the_thread() -> None:
         app.prompt.focus()
         await pilot.press("end")
         await wait_for(pilot, app, lambda: view.scroll_y >= view.max_scroll_y - 1)
+
+
+# -- a newcomer with no working provider --------------------------------------------------
+
+
+async def test_the_model_a_new_thread_will_use_is_shown_before_the_first_send_and_sent() -> None:
+    async with SSEServer(default=Script(ending="heartbeat")) as server:
+        server.rest["/session"] = lambda req: session_info(SID) if req.method == "POST" else []
+        server.rest["/config"] = {"model": None}
+        server.rest["/config/providers"] = {
+            "providers": [{"id": "opencode", "models": {"big-pickle": {}, "other": {}}}],
+            "default": {"opencode": "big-pickle"},
+        }
+        server.rest[f"/session/{SID}/prompt_async"] = Reply(204)
+        app = ui.make_app(ui.make_store([]), connect=True, thread=None, client=OpencodeClient(server.url))
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, app, lambda: "opencode/big-pickle (default)" in text_of(app, "#status"))
+            await pilot.press(*"hello", "enter")
+            await wait_for(pilot, app, lambda: bool(server.paths(f"/session/{SID}/prompt_async")))
+            body = server.paths(f"/session/{SID}/prompt_async")[0].json()
+            assert body["model"] == {"providerID": "opencode", "modelID": "big-pickle"}
+
+
+def test_the_configured_model_wins_over_the_first_provider() -> None:
+    from t3tui.app.app import default_model
+
+    providers = {"providers": [{"id": "opencode", "models": {"big-pickle": {}}}], "default": {}}
+    assert default_model({"model": "mock/fast"}, providers) == ("mock", "fast")
+    assert default_model({}, providers) == ("opencode", "big-pickle")
+    assert default_model({}, {"providers": []}) is None
+    assert default_model([], "nonsense") is None
+
+
+async def test_a_provider_failure_names_the_model_and_the_keys_that_fix_it() -> None:
+    app = ui.make_app(ui.errored(), thread=SID)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, app, lambda: bool(ui.turns_shown(app)))
+        drawn = ui.last_turn(app).rendered_text().replace("│", " ")  # as drawn, card borders dropped
+        shown = " ".join(drawn.split())
+        assert "mock upstream exploded" in shown
+        assert "F2: connect the provider or fix its key" in shown and "Ctrl+O" in shown
+
+
+async def test_a_retry_says_how_to_stop_it() -> None:
+    app = ui.make_app(ui.retrying(), thread=SID)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, app, lambda: bool(ui.turns_shown(app)))
+        line = ui.last_turn(app).state_text()
+        assert "attempt 3" in line and "in 7s" in line and "Esc twice stops it" in line

@@ -65,6 +65,23 @@ SETTLE_AFTER = 100  # snapshot items (messages, sessions) that make a load "larg
 LANGUAGE_NAMES = {"en": "English", "zh": "简体中文"}
 
 
+def default_model(config: Any, providers: Any) -> tuple[str, str] | None:
+    """The model a new thread runs on when nobody picks one, as opencode's TUI finds it:
+    the config's ``model``, else the first provider that can run and its default."""
+    model = config.get("model") if isinstance(config, dict) else None
+    if isinstance(model, str) and "/" in model:
+        provider, _, model_id = model.partition("/")
+        return provider, model_id
+    listed = providers.get("providers") if isinstance(providers, dict) else None
+    if not isinstance(listed, list) or not listed or not isinstance(listed[0], dict):
+        return None
+    first = listed[0]
+    pid = first.get("id")
+    defaults = providers.get("default") if isinstance(providers.get("default"), dict) else {}
+    mid = defaults.get(pid) or next(iter(first.get("models") or {}), None)
+    return (pid, mid) if isinstance(pid, str) and isinstance(mid, str) else None
+
+
 def localize_bindings(node: DOMNode, overrides: dict[str, str] | None = None) -> None:
     """Give every binding with an ``id`` its description from the catalog (``bind.<id>``)."""
     overrides = overrides or {}
@@ -452,6 +469,9 @@ class T3App(App[int]):
         if stream.skipped:
             line.append_text(Text.assemble(sep, ("⚠ " + t("status.skipped", count=stream.skipped), "yellow")))
         model = self.chosen_model() or (th.model if th is not None else None)
+        fresh = th is None or not th.order
+        if not model and fresh and self.default_model is not None:
+            model = t("status.default_model", model="/".join(self.default_model))
         if model:
             line.append_text(Text.assemble(sep, (model, "dim")))
         if self.store.refresh_pending:
@@ -503,6 +523,7 @@ class T3App(App[int]):
             if not self._version_checked:
                 self._version_checked = True
                 self._check_version()
+                self._load_default_model()
             return
         if stream.state == "auth_failed":
             if isinstance(top, UnreachableScreen):
@@ -540,6 +561,20 @@ class T3App(App[int]):
         elif numbers < MIN_VERSION:
             warning = t("toast.server_old", version=version, tested=TESTED_VERSION)
             self.toast(warning, severity="warning", timeout=15)
+
+    @work(group="default-model", exclusive=True, exit_on_error=False)
+    async def _load_default_model(self) -> None:
+        """Which model a new thread will use, to show it before the first prompt."""
+        try:
+            config = await self.client.raw_config(self.directory)
+            providers = await self.client.raw_config_providers(self.directory)
+        except OpencodeError as exc:
+            log.info("default model unknown: %s", exc.message)
+            return
+        self.default_model = default_model(config, providers)
+        self.request_frame()
+
+    default_model: tuple[str, str] | None = None
 
     def _sync_panels(self) -> None:
         th = self.current_thread
@@ -702,6 +737,7 @@ class T3App(App[int]):
         mid = ascending_id("msg")
         th = self.store.threads.get(sid) if sid else None
         posted = False
+        new_thread = False
         try:
             if th is None:
                 # A new thread, or one the store has not heard of yet (opened by id).
@@ -725,7 +761,7 @@ class T3App(App[int]):
                 th = self.store.threads[sid]
             # Before the turn exists: a model picked for a new thread applies to its
             # first prompt (model_for looks at whether the thread has turns yet).
-            model = self.model_for(th)
+            model = self.model_for(th, new_thread)
             self.observe(
                 {
                     "action": {
@@ -828,11 +864,16 @@ class T3App(App[int]):
         self._save_drafts()
         return restored
 
-    def model_for(self, th: Thread) -> tuple[str, str] | None:
+    def model_for(self, th: Thread, new_thread: bool = False) -> tuple[str, str] | None:
         """The model to send with a prompt: the thread's own choice, if it has one."""
-        if th.id not in self._models and self._next_model is not None and not th.order:
-            self._models[th.id] = self._next_model
+        if th.id not in self._models and not th.order:
+            # A new thread: the model picked for it, else the default shown in the
+            # status line (sent, as opencode's TUI does, so that what was shown is used;
+            # an existing thread without loaded turns keeps the server's choice).
+            chosen = self._next_model or (self.default_model if new_thread else None)
             self._next_model = None
+            if chosen is not None:
+                self._models[th.id] = chosen
         return self._models.get(th.id)
 
     def chosen_model(self) -> str | None:
@@ -999,6 +1040,7 @@ class T3App(App[int]):
         """A dispose happened: refetch providers and resync every directory."""
         with contextlib.suppress(OpencodeError):
             await self.refetch_providers()
+        self._load_default_model()
         with contextlib.suppress(OpencodeError):
             await self.stream.resync()
 

@@ -72,7 +72,7 @@ def estimate(turn: Turn, width: int) -> int:
 
 def turn_renderables(turn: Turn, state_line: str, expanded: bool = False) -> list[RenderableType]:
     """A settled turn's assistant side as Rich renderables (everything but the prompt)."""
-    from t3tui.app.turns import step_text, tool_text  # turns imports this module
+    from t3tui.app.turns import error_card_text, step_text, tool_text  # turns imports this module
 
     items: list[RenderableType] = []
     for msg in turn.messages():
@@ -90,7 +90,7 @@ def turn_renderables(turn: Turn, state_line: str, expanded: bool = False) -> lis
             elif part.type == "step-finish":
                 items.append(Text(step_text(part), style="dim"))
     if turn.state == "error":
-        error = t("turn.error_card", error=turn.error or t("turn.unknown_error"))
+        error = error_card_text(turn)
         items.append(Panel(Text(clean(error)), border_style="red", expand=False))
     style = {"interrupted": "yellow", "error": "red"}.get(turn.state, "dim")
     items.append(Text(state_line, style=style))

@@ -282,7 +282,7 @@ class TurnView(Vertical):
         self._set_state_class(state)
         if state == "error":
             card = self.query_one(".error-card", Literal)
-            card.show(t("turn.error_card", error=turn.error or t("turn.unknown_error")))
+            card.show(error_card_text(turn))
         self._state_line = turn_status_text(turn, now)
         self.query_one(".turn-state", Literal).show(self._state_line)
 
@@ -290,6 +290,20 @@ class TurnView(Vertical):
         for view in self._views.values():
             if isinstance(view, TextPartView):
                 await view.finish()
+
+
+def error_card_text(turn: Turn) -> str:
+    """The error, and, when the server had the prompt and running it failed (a provider
+    that cannot be reached, a key it refuses, a model it does not know), which model
+    and provider, and the keys that fix it."""
+    text = t("turn.error_card", error=turn.error or t("turn.unknown_error"))
+    if turn.user is None:
+        return text  # the server never had the prompt: nothing a provider did
+    model = turn.model or turn.thread.model
+    if model and "/" in model:
+        provider = model.split("/", 1)[0]
+        return text + "\n" + t("turn.provider_hint", model=model, provider=provider)
+    return text + "\n" + t("turn.keys_hint")
 
 
 def turn_status_text(turn: Turn, now_ms: float) -> str:
@@ -307,7 +321,7 @@ def turn_status_text(turn: Turn, now_ms: float) -> str:
                 attempt=th.retry.attempt,
                 seconds=duration((nxt - now_ms) / 1000 if nxt is not None else None),
                 message=one_line(th.retry.message, 80),
-            )
+            ) + t("turn.retry_stop")
         since = started if started is not None else th.busy_since
         return t("turn.working", elapsed=duration((now_ms - since) / 1000 if since is not None else None))
     if turn.state == "completed":
