@@ -86,7 +86,7 @@ def turn_renderables(turn: Turn, state_line: str, expanded: bool = False) -> lis
                 else:
                     items.append(Text(t("turn.reasoning_collapsed", count=len(part.text)), style="dim"))
             elif part.type == "tool" and part.data is not None:
-                items.append(tool_text(part.data))
+                items.append(_barred(tool_text(part.data), part.data.state.status == "error"))
             elif part.type == "step-finish":
                 items.append(Text(step_text(part), style="dim"))
     if turn.state == "error":
@@ -95,6 +95,18 @@ def turn_renderables(turn: Turn, state_line: str, expanded: bool = False) -> lis
     style = {"interrupted": "yellow", "error": "red"}.get(turn.state, "dim")
     items.append(Text(state_line, style=style))
     return items
+
+
+def _barred(text: Text, error: bool) -> Text:
+    """A tool card as the live view draws it: a bar down its left side (red on error)."""
+    bar = Text("│ ", style="red" if error else "bright_black")
+    out = Text()
+    for i, line in enumerate(text.split("\n", allow_blank=True)):
+        if i:
+            out.append("\n")
+        out.append_text(bar)
+        out.append_text(line)
+    return out
 
 
 @dataclass

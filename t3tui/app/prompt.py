@@ -76,7 +76,8 @@ class PromptArea(TextArea):
     """Enter sends; Ctrl+J (or Shift/Alt+Enter where the terminal tells) adds a newline."""
 
     BINDINGS = [
-        Binding("ctrl+j", "newline", "bind.newline", id="newline"),
+        # Not in the footer (the placeholder says it): the footer is full at 80 columns.
+        Binding("ctrl+j", "newline", "bind.newline", id="newline", show=False),
         # The thread scrolls from the prompt: the reader should not have to leave it.
         Binding("pageup", "scroll_thread(-1)", "bind.scroll_up", id="scroll_up", show=False),
         Binding("pagedown", "scroll_thread(1)", "bind.scroll_down", id="scroll_down", show=False),
