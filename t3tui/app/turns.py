@@ -251,6 +251,8 @@ class TurnView(Vertical):
                     view = part_view(part, settled=turn.state in SETTLED)
                     if view is None:
                         continue
+                    if not parts_box.is_attached:
+                        return  # this turn is being removed (thread switch, quit)
                     self._views[part.id] = view
                     await parts_box.mount(view)
                 if self._versions.get(part.id) != part.version:
@@ -439,6 +441,8 @@ class ThreadView(VerticalScroll):
                 new = new[settled:]
                 wanted = wanted[settled:]
         for tid in new:
+            if not self.is_attached:
+                return  # the app is closing: nothing more to mount
             view = TurnView(turns[tid], self.clock)
             before = next((self._views[o] for o in wanted if o > tid and o in self._views), None)
             self._views[tid] = view
