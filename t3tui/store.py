@@ -274,6 +274,7 @@ class Thread:
         "open",
         "running",
         "messages",
+        "parts",
         "permissions",
         "questions",
         "active_gen",
@@ -294,6 +295,9 @@ class Thread:
         self.open: list[str] = []  # ids of queued/running turns, ascending
         self.running: list[str] = []  # ids of running turns, ascending (usually one)
         self.messages: dict[str, MessageState] = {}
+        # Message and part ids are the session's own: the same id in two sessions is
+        # two messages (or parts).
+        self.parts: dict[str, PartState] = {}
         self.permissions: dict[str, PermissionRequest] = {}
         self.questions: dict[str, QuestionRequest] = {}
         self.active_gen = 0
@@ -360,8 +364,10 @@ class Store:
         self.opens = 0  # how many times the stream opened (a resync follows each)
         self.dirty: set[str] = set()
         self.changed = True
+        # The part each part id last named, across sessions: the fast path of a delta.
+        # The truth is Thread.parts; an entry is checked against the delta's message and
+        # session before use, and dropped with its part.
         self._parts: dict[str, PartState] = {}
-        self._messages: dict[str, MessageState] = {}
         self._seen: set[str] = set()
         self._seen_order: deque[str] = deque()
         # Threads that may be active or have open turns, and threads that may have
@@ -492,10 +498,11 @@ class Store:
                 del bucket[th.id]
         return list(bucket.values())
 
-    def _new_turn(self, th: Thread, turn_id: str, state: TurnState) -> Turn:
+    def _new_turn(self, th: Thread, turn_id: str, state: TurnState, synthetic: bool = False) -> Turn:
         if turn_id in th.turns:
             raise ValueError(f"turn {turn_id} exists")  # a bug, never input: see check_invariants
         turn = Turn(turn_id, th, state)
+        turn.synthetic = synthetic
         th.turns[turn_id] = turn
         bisect.insort(th.order, turn_id)
         if state in OPEN:
@@ -537,53 +544,94 @@ class Store:
         if not isinstance(message_id, str) or not message_id:
             raise TypeError("messageID missing")
         msg = th.messages.get(message_id)
-        if msg is None:
-            msg = self._messages.get(message_id)
-            if msg is not None and msg.thread is not th:
-                raise ValueError("message belongs to another session")
-            msg = MessageState(message_id, th)
-            th.messages[message_id] = msg
-            self._messages[message_id] = msg
-            if stand_in:
-                # A part or delta for a message never described (joined mid-turn):
-                # show it in a stand-in turn until its info (and parentID) arrives.
-                turn = self._new_turn(th, message_id, "running" if th.active else "interrupted")
-                turn.synthetic = True
-                turn.assistant.append(message_id)
-                msg.turn_id = message_id
-                if not th.active:
-                    turn.settled_by = "local"
-                    turn.completed_at = self.clock() * 1000
+        if msg is not None:
+            return msg
+        msg = th.messages[message_id] = MessageState(message_id, th)
+        turn = th.turns.get(message_id)
+        if turn is not None:
+            # A turn's id is its user message's id: a message never described that is
+            # named like a turn (a part or delta after an answer that named it as
+            # parent, or after a prompt this client sent) is that turn's user message.
+            turn.user = msg
+            turn.unconfirmed = None  # the server has the message: the prompt arrived
+            msg.turn_id = message_id
+            self.dirty.add(th.id)
+        elif stand_in:
+            # A part or delta for a message never described (joined mid-turn): show it
+            # in a stand-in turn until its info (and parentID) arrives.
+            turn = self._new_turn(th, message_id, "running" if th.active else "interrupted", synthetic=True)
+            turn.assistant.append(message_id)
+            msg.turn_id = message_id
+            if not th.active:
+                turn.settled_by = "local"
+                turn.completed_at = self.clock() * 1000
         return msg
 
     def _upsert_message(self, th: Thread, data: dict[str, Any], live: bool) -> MessageState:
+        """A message's info: put the message in its turn, wherever it was before.
+
+        The latest info wins: a message described as a user message is its own turn's
+        user message, an assistant message is in its parent's turn, whatever an earlier
+        info or a stand-in said (ids reused across roles, a changed parent).
+        """
         info = Message.model_validate(data)
         msg = self._message(th, info.id, stand_in=False)
         msg.describe(info)
-        if msg.turn_id is not None:
-            stand_in = th.turns.get(msg.turn_id)
-            if stand_in is not None and stand_in.synthetic:
-                self._drop_turn(th, stand_in)
-            msg.turn_id = None
         if info.role == "user":
-            turn = th.turns.get(info.id)
-            if turn is None or turn.synthetic:
-                turn = self._start_turn(th, info.id, live)
-            turn.user = msg
-            turn.unconfirmed = None
-            msg.turn_id = turn.id
-            if turn.started_at is None:
-                turn.started_at = info.time.created
-            return msg
-        parent = info.parentID or info.id
+            self._attach_user(th, msg, live)
+        else:
+            self._attach_assistant(th, msg, info.parentID or info.id, live)
+        return msg
+
+    def _attach_user(self, th: Thread, msg: MessageState, live: bool) -> None:
+        tid = msg.id
+        old = th.turns.get(msg.turn_id) if msg.turn_id is not None else None
+        if old is not None and old.id != tid:
+            self._detach(th, msg, old)  # it was an answer in another turn
+        turn = th.turns.get(tid)
+        if turn is not None and turn.synthetic:
+            self._drop_turn(th, turn)  # its own stand-in, that showed it as an answer
+            turn = None
+        if turn is None:
+            turn = self._start_turn(th, tid, live)
+        turn.user = msg
+        _discard(turn.assistant, tid)  # once described as an answer of its own turn
+        msg.turn_id = tid
+        msg.parent_id = None
+        turn.unconfirmed = None
+        if turn.started_at is None:
+            turn.started_at = msg.created
+        self.dirty.add(th.id)
+
+    def _attach_assistant(self, th: Thread, msg: MessageState, parent: str, live: bool) -> None:
+        old = th.turns.get(msg.turn_id) if msg.turn_id is not None else None
+        if old is not None:
+            if old.synthetic:
+                self._drop_turn(th, old)  # its stand-in: the message goes to its turn
+            elif old.id != parent:
+                self._detach(th, msg, old)  # another turn (a changed parent or role)
+            elif old.user is msg:
+                old.user = None  # it was this turn's user message, now its answer
         msg.parent_id = parent
         turn = th.turns.get(parent)
         created = turn is None
-        if turn is None:
+        if turn is not None and turn.synthetic:
+            # The parent was seen only by its parts, in a stand-in that showed them as
+            # an answer: it is a user message, and its turn a real one.
+            prompt = th.messages.get(parent)
+            self._drop_turn(th, turn)
+            created = True
             turn = self._new_turn(th, parent, "running" if th.active else "interrupted")
-            turn.started_at = info.time.created
+            turn.started_at = msg.created
+            if prompt is not None:
+                turn.user = prompt
+                prompt.turn_id = parent
+        elif turn is None:
+            turn = self._new_turn(th, parent, "running" if th.active else "interrupted")
+            turn.started_at = msg.created
         msg.turn_id = parent
-        _insert(turn.assistant, info.id)
+        _insert(turn.assistant, msg.id)
+        self.dirty.add(th.id)
         if created and not th.active:
             self._settle(turn, moving_to_error=None)
         elif turn.state in OPEN:
@@ -591,7 +639,26 @@ class Store:
                 self._arrange(th, answering=turn)
         else:
             self._refine(turn)
-        return msg
+
+    def _detach(self, th: Thread, msg: MessageState, turn: Turn) -> None:
+        """Take ``msg`` out of ``turn``; a turn left with nothing to show goes."""
+        if turn.user is msg:
+            turn.user = None
+        _discard(turn.assistant, msg.id)
+        msg.turn_id = None
+        self._drop_if_empty(th, turn)
+
+    def _drop_if_empty(self, th: Thread, turn: Turn) -> None:
+        if turn.user is None and not turn.assistant and (turn.synthetic or turn.optimistic_prompt is None):
+            self._drop_turn(th, turn)
+        self.dirty.add(th.id)
+
+    def _forget(self, th: Thread, msg: MessageState) -> None:
+        """Drop a message never described that has no part left (its parts moved)."""
+        th.messages.pop(msg.id, None)
+        turn = th.turns.get(msg.turn_id) if msg.turn_id is not None else None
+        if turn is not None:
+            self._detach(th, msg, turn)
 
     def _start_turn(self, th: Thread, turn_id: str, live: bool) -> Turn:
         """A user message never seen before: a new turn."""
@@ -759,34 +826,74 @@ class Store:
         if not isinstance(delta, str):
             raise TypeError("delta is not text")
         if part is None:
-            th = self._thread(props.get("sessionID"), directory)
-            msg = self._message(th, props.get("messageID"))
-            part = self._new_part(msg, props["partID"], "text")
-        elif part.message.id != props.get("messageID"):
-            raise ValueError("delta for a part of another message")
+            part = self._delta_part(props, directory)
+        else:
+            msg = part.message
+            sid = msg.thread.id
+            if msg.id != props.get("messageID") or sid != props.get("sessionID", sid):
+                part = self._delta_part(props, directory)
         if props.get("field", "text") != "text":
             return
         part.chunks.append(delta)
         part.version += 1
         self.dirty.add(part.message.thread.id)
 
+    def _delta_part(self, props: dict[str, Any], directory: str | None) -> PartState:
+        """The part a delta is for, when the fast path does not know it: a new part, a
+        part of another session with the same id, or a part moved to another message."""
+        th = self._thread(props.get("sessionID"), directory)
+        pid = props["partID"]
+        mid = props.get("messageID")
+        part = th.parts.get(pid) if isinstance(pid, str) else None
+        if part is None:
+            part = self._new_part(self._message(th, mid), pid, "text")
+        elif part.message.id != mid:
+            self._move_part(th, part, mid)
+        self._parts[part.id] = part
+        return part
+
     def _new_part(self, msg: MessageState, part_id: Any, kind: str) -> PartState:
         if not isinstance(part_id, str) or not part_id:
             raise TypeError("part id missing")
         part = PartState(part_id, msg, kind)
         msg.parts[part_id] = part
+        msg.thread.parts[part_id] = part
         self._parts[part_id] = part
         return part
 
+    def _move_part(self, th: Thread, part: PartState, message_id: Any) -> None:
+        """A part the server now puts in another message goes there with its text."""
+        target = self._message(th, message_id)
+        old = part.message
+        if old is target:
+            return
+        old.parts.pop(part.id, None)
+        target.parts[part.id] = part
+        part.message = target
+        part.version += 1
+        self.dirty.add(th.id)
+        if not old.parts and not old.described:
+            self._forget(th, old)
+
+    def _remove_part(self, part: PartState) -> None:
+        msg = part.message
+        th = msg.thread
+        if th.parts.get(part.id) is part:
+            del th.parts[part.id]
+        if msg.parts.get(part.id) is part:
+            del msg.parts[part.id]
+        if self._parts.get(part.id) is part:
+            del self._parts[part.id]
+        self.dirty.add(th.id)
+
     def _apply_part(self, th: Thread, data: dict[str, Any]) -> PartState:
         parsed = parse_part(data)
-        msg = self._message(th, parsed.messageID)
-        part = msg.parts.get(parsed.id)
+        part = th.parts.get(parsed.id)
         if part is None:
-            other = self._parts.get(parsed.id)
-            if other is not None:
-                raise ValueError("part moved between messages")
-            part = self._new_part(msg, parsed.id, parsed.type)
+            part = self._new_part(self._message(th, parsed.messageID), parsed.id, parsed.type)
+        elif part.message.id != parsed.messageID:
+            self._move_part(th, part, parsed.messageID)
+        self._parts[part.id] = part
         part.type = parsed.type
         if parsed.type in TEXTUAL_PARTS:
             part.data = None
@@ -810,10 +917,15 @@ class Store:
         self._apply_part(th, data)
 
     def _on_part_removed(self, props: dict[str, Any], directory: str | None) -> None:
-        part = self._parts.pop(props["partID"], None)
-        if part is not None:
-            part.message.parts.pop(part.id, None)
-            self.dirty.add(part.message.thread.id)
+        pid = props["partID"]
+        th = self.threads.get(props.get("sessionID"))  # type: ignore[arg-type]
+        part = th.parts.get(pid) if th is not None else self._parts.get(pid)
+        if part is None:
+            return
+        msg = part.message
+        self._remove_part(part)
+        if not msg.parts and not msg.described:
+            self._forget(msg.thread, msg)
 
     def _on_message_updated(self, props: dict[str, Any], directory: str | None) -> None:
         info = props["info"]
@@ -822,18 +934,22 @@ class Store:
 
     def _on_message_removed(self, props: dict[str, Any], directory: str | None) -> None:
         th = self._thread(props.get("sessionID"), directory)
-        msg = th.messages.pop(props["messageID"], None)
+        msg = th.messages.get(props["messageID"])
         if msg is None:
             return
-        self._messages.pop(msg.id, None)
-        for pid in msg.parts:
-            self._parts.pop(pid, None)
-        turn = th.turns.get(msg.turn_id or "")
-        if turn is not None:
-            if msg.id in turn.assistant:
-                turn.assistant.remove(msg.id)
-            if turn.user is msg or (turn.synthetic and not turn.assistant):
-                self._drop_turn(th, turn)
+        gone = [msg]
+        turn = th.turns.get(msg.turn_id) if msg.turn_id is not None else None
+        if turn is not None and turn.user is msg:
+            # The user message went (a revert): its turn goes, with its answers.
+            gone += [th.messages[m] for m in turn.assistant if m in th.messages and m != msg.id]
+            self._drop_turn(th, turn)
+        elif turn is not None:
+            self._detach(th, msg, turn)
+        for m in gone:
+            th.messages.pop(m.id, None)
+            m.turn_id = None
+            for part in list(m.parts.values()):
+                self._remove_part(part)
 
     def _on_session(self, props: dict[str, Any], directory: str | None) -> None:
         info = Session.model_validate(props["info"])
@@ -855,10 +971,9 @@ class Store:
             return
         self._live.get(th.directory, {}).pop(th.id, None)
         self._asking.get(th.directory, {}).pop(th.id, None)
-        for msg in th.messages.values():
-            self._messages.pop(msg.id, None)
-            for pid in msg.parts:
-                self._parts.pop(pid, None)
+        for pid, part in th.parts.items():
+            if self._parts.get(pid) is part:
+                del self._parts[pid]
         self.dirty.add(th.id)
         self.changed = True
 
@@ -1100,6 +1215,8 @@ class Store:
     def _action_prompt(self, action: dict[str, Any]) -> None:
         th = self._thread(action["sessionID"], action.get("directory"))
         mid = action["messageID"]
+        if not isinstance(mid, str) or not mid:
+            raise TypeError("messageID missing")
         ok = action.get("ok")
         turn = th.turns.get(mid)
         if ok is False:
@@ -1120,12 +1237,22 @@ class Store:
             # found it ({"ok": true}) or gave up asking ({"sent": "gave_up"}): news for
             # the user, not for the turn, which follows the server's events.
             return
+        prompt = None
+        if turn is not None and turn.synthetic:
+            # The stand-in of a message seen only by its parts: the message is this
+            # prompt, and its turn a real one.
+            prompt = th.messages.get(mid)
+            self._drop_turn(th, turn)
+            turn = None
         if turn is None:
             # A prompt was just sent: the thread is running before the server says so.
             # The turn comes first, so that activating the thread reopens nothing else.
             state: TurnState = "queued" if th.active and th.running_turn() is not None else "running"
             turn = self._new_turn(th, mid, state)
             turn.started_at = self.clock() * 1000
+            if prompt is not None:
+                turn.user = prompt
+                prompt.turn_id = mid
             if not th.active:
                 self._activate(th, "running")
         turn.optimistic_prompt = action.get("text") or ""
@@ -1152,7 +1279,8 @@ class Store:
         return self.threads.get(session_id)
 
     def check_invariants(self) -> list[str]:
-        """Broken promises of STATE.md, as sentences (empty when all hold)."""
+        """Broken promises of STATE.md and of the store's own indexes, as sentences
+        (empty when all hold)."""
         problems = []
         for th in self.threads.values():
             if not th.active:
@@ -1161,6 +1289,47 @@ class Store:
                         problems.append(f"{th.id} is {th.status} but turn {turn.id} is {turn.state}")
                 if th.permissions or th.questions:
                     problems.append(f"{th.id} is {th.status} but still asks something")
-            if sorted(th.open) != [t for t in th.order if th.turns[t].state in OPEN]:
+            if th.order != sorted(th.turns):
+                problems.append(f"{th.id} turn order out of step (or a turn id twice)")
+                continue
+            if th.open != [t for t in th.order if th.turns[t].state in OPEN]:
                 problems.append(f"{th.id} open-turn index out of step")
+            if th.running != [t for t in th.open if th.turns[t].state == "running"]:
+                problems.append(f"{th.id} running-turn index out of step")
+            problems += self._turn_problems(th)
+        for pid, part in self._parts.items():
+            owner = part.message.thread
+            if self.threads.get(owner.id) is not owner or owner.parts.get(pid) is not part:
+                problems.append(f"part cache entry {pid} is stale")
+        return problems
+
+    @staticmethod
+    def _turn_problems(th: Thread) -> list[str]:
+        """Every message in exactly one turn, every part in its message."""
+        problems = []
+        for tid, turn in th.turns.items():
+            user = turn.user
+            if user is not None and (th.messages.get(tid) is not user or user.turn_id != tid):
+                problems.append(f"{th.id} turn {tid} has a user message it does not own")
+            if turn.assistant != sorted(set(turn.assistant)):
+                problems.append(f"{th.id} turn {tid} lists an answer twice or out of order")
+            for mid in turn.assistant:
+                msg = th.messages.get(mid)
+                if msg is None or msg.turn_id != tid:
+                    problems.append(f"{th.id} turn {tid} lists {mid}, which is not in it")
+            if turn.synthetic and (user is not None or turn.assistant != [tid]):
+                problems.append(f"{th.id} stand-in {tid} holds more than its message")
+        for mid, msg in th.messages.items():
+            turn = th.turns.get(msg.turn_id) if msg.turn_id is not None else None
+            if msg.id != mid or msg.thread is not th or turn is None:
+                problems.append(f"{th.id} message {mid} is in no turn")
+            elif turn.user is not msg and mid not in turn.assistant:
+                problems.append(f"{th.id} message {mid} names turn {turn.id}, which does not hold it")
+            for pid, part in msg.parts.items():
+                if th.parts.get(pid) is not part or part.message is not msg:
+                    problems.append(f"{th.id} part {pid} of {mid} is not indexed")
+        for pid, part in th.parts.items():
+            owner = part.message
+            if th.messages.get(owner.id) is not owner or owner.parts.get(pid) is not part:
+                problems.append(f"{th.id} part {pid} is in no message of the thread")
         return problems

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass, field
 from typing import Any
+
+from hypothesis import strategies as st
 
 DIR = "/home/dev/project"
 _ids = itertools.count(1)
@@ -206,3 +209,201 @@ def prompt_run(
             *idle(sid, directory),
         ]
     return user, asst, part, out
+
+
+# -- colliding ids (hypothesis) ---------------------------------------------------------
+#
+# The flows above give every message and part a fresh id, so they never find what ids
+# that collide do to the store. These strategies draw ids from a small pool shared by
+# every session and role: the same id for a user and an assistant message, an assistant
+# whose parent is its own id or an answer, a part that moves between messages, the same
+# message and part ids in several sessions, in any order of arrival.
+
+
+@dataclass
+class CollidingLog:
+    """A generated log: its lines, and the sessions with their directories."""
+
+    lines: list[Any]
+    directories: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def sessions(self) -> list[str]:
+        return list(self.directories)
+
+    def streamed(self) -> dict[tuple[str, str], str]:
+        return expected_texts(self.lines)
+
+
+def expected_texts(lines: list[Any]) -> dict[tuple[str, str], str]:
+    """The text each part must have after ``lines``, per (session, part id).
+
+    A reference model of the store's rule for text (STATE.md rule 6): deltas append,
+    a final copy of the part replaces the text, a copy that is not final replaces it
+    when it is not shorter and no final copy came. Events are applied once per id.
+    """
+    texts: dict[tuple[str, str], str] = {}
+    final: set[tuple[str, str]] = set()
+    seen: set[str] = set()
+
+    def copy(part: dict[str, Any]) -> None:
+        key = (part["sessionID"], part["id"])
+        text = part.get("text", "")
+        if "end" in (part.get("time") or {}):
+            texts[key] = text
+            final.add(key)
+        elif key not in final and len(text) >= len(texts.get(key, "")):
+            texts[key] = text
+
+    for line in lines:
+        if "snapshot" in line and line["snapshot"]["kind"] == "messages":
+            for entry in line["snapshot"]["data"]:
+                for part in entry.get("parts", ()):
+                    copy(part)
+        if "event" not in line:
+            continue
+        payload = line["event"]["payload"]
+        if payload["id"] in seen:
+            continue
+        seen.add(payload["id"])
+        props = payload.get("properties") or {}
+        if payload["type"] == "message.part.delta":
+            key = (props["sessionID"], props["partID"])
+            texts[key] = texts.get(key, "") + props["delta"]
+        elif payload["type"] == "message.part.updated":
+            copy(props["part"])
+    return texts
+
+
+STEPS = (
+    "user",
+    "assistant",
+    "part",
+    "delta",
+    "delta",
+    "delta",
+    "busy",
+    "retry",
+    "idle",
+    "error",
+    "prompt",
+    "interrupt",
+    "messages",
+    "resync",
+    "duplicate",
+)
+
+
+REMOVALS = ("part_removed", "message_removed", "refused")
+
+
+@st.composite
+def colliding_logs(draw: st.DrawFn, max_steps: int = 40, removals: bool = False) -> CollidingLog:
+    """Logs whose ids collide. With ``removals``, parts and messages are also removed
+    and prompts refused (then the text of a part is no longer known by a simple
+    model: check the invariants, not the text)."""
+    sessions = [new_id("ses") for _ in range(draw(st.integers(1, 3)))]
+    dirs = {sid: draw(st.sampled_from([DIR, DIR + "-b"])) for sid in sessions}
+    # Every session draws its message and part ids from the same pools.
+    mids = [new_id("msg") for _ in range(draw(st.integers(1, 4)))]
+    pids = [new_id("prt") for _ in range(draw(st.integers(1, 3)))]
+    # Ids of prompts this client sends: only ever user messages (the client makes them
+    # unique), but also parents and part owners like any other.
+    prompt_ids = [new_id("msg") for _ in range(draw(st.integers(0, 2)))]
+    users = mids + prompt_ids
+    log = CollidingLog(lines=[stream("open")], directories=dirs)
+    unconfirmed: list[tuple[str, str]] = []
+    tokens = itertools.count()
+
+    def a_part(sid: str, mid: str) -> dict[str, Any]:
+        pid = draw(st.sampled_from(pids))
+        end = draw(st.sampled_from([None, False, True]))
+        text = draw(st.sampled_from(["", "short", f"copy{next(tokens)} "]))
+        return text_part(sid, mid, pid, text, end=end)
+
+    def an_info(sid: str) -> dict[str, Any]:
+        if draw(st.booleans()):
+            return user_info(sid, draw(st.sampled_from(users)))
+        mid = draw(st.sampled_from(mids))
+        info = assistant_info(
+            sid,
+            mid,
+            draw(st.sampled_from(users)),
+            finish=draw(st.sampled_from([None, None, "stop", "tool-calls"])),
+            completed=draw(st.integers(0, 2)) == 0,
+            error=draw(
+                st.sampled_from([None, None, ABORTED, {"name": "APIError", "data": {"message": "x"}}])
+            ),
+        )
+        if draw(st.integers(0, 5)) == 0:
+            del info["parentID"]
+        return info
+
+    for _ in range(draw(st.integers(1, max_steps))):
+        sid = draw(st.sampled_from(sessions))
+        d = dirs[sid]
+        step = draw(st.sampled_from(STEPS + REMOVALS if removals else STEPS))
+        if step in ("user", "assistant"):
+            info = an_info(sid)
+            log.lines.append(msg_updated(info, d))
+        elif step == "part":
+            log.lines.append(part_updated(a_part(sid, draw(st.sampled_from(users))), d))
+        elif step == "delta":
+            mid, pid = draw(st.sampled_from(users)), draw(st.sampled_from(pids))
+            log.lines.append(delta(sid, mid, pid, f"tok{next(tokens)} ", d))
+        elif step == "busy":
+            log.lines.append(status(sid, "busy", d))
+        elif step == "retry":
+            log.lines.append(status(sid, "retry", d, attempt=1, message="boom", next=1))
+        elif step == "idle":
+            log.lines += idle(sid, d)
+        elif step == "error":
+            name = draw(st.sampled_from(["APIError", "MessageAbortedError"]))
+            log.lines.append(session_error(sid, name, "failed", d))
+        elif step == "prompt" and prompt_ids:
+            mid = draw(st.sampled_from(prompt_ids))
+            log.lines.append({"action": {"kind": "prompt", "sessionID": sid, "messageID": mid, "text": "p"}})
+            unconfirmed.append((sid, mid))
+        elif step == "interrupt":
+            ok = draw(st.sampled_from([None, True, False]))
+            action: dict[str, Any] = {"kind": "interrupt", "sessionID": sid}
+            if ok is not None:
+                action.update(ok=ok, error="x")
+            log.lines.append({"action": action})
+        elif step == "messages":
+            entries = []
+            for _ in range(draw(st.integers(0, 3))):
+                info = an_info(sid)
+                parts = [a_part(sid, info["id"]) for _ in range(draw(st.integers(0, 2)))]
+                entries.append({"info": info, "parts": parts})
+            log.lines.append(snapshot("messages", entries, d, session=sid))
+        elif step == "resync":
+            busy = {sid: {"type": "busy"}} if draw(st.booleans()) else {}
+            log.lines += [stream("closed"), stream("open"), snapshot("status", busy, d)]
+        elif step == "duplicate" and len(log.lines) > 1:
+            log.lines.append(log.lines[-1])  # the same event id twice: applied once
+        elif step == "part_removed":
+            props = {
+                "sessionID": sid,
+                "messageID": draw(st.sampled_from(users)),
+                "partID": draw(st.sampled_from(pids)),
+            }
+            log.lines.append(ev("message.part.removed", props, d))
+        elif step == "message_removed":
+            log.lines.append(
+                ev("message.removed", {"sessionID": sid, "messageID": draw(st.sampled_from(users))}, d)
+            )
+        elif step == "refused" and prompt_ids:
+            mid = draw(st.sampled_from(prompt_ids))
+            log.lines.append(
+                {"action": {"kind": "prompt", "sessionID": sid, "messageID": mid, "ok": False, "error": "no"}}
+            )
+        if unconfirmed and draw(st.integers(0, 3)) == 0:
+            # The server's copy of a prompt, some time after it was sent.
+            psid, mid = unconfirmed.pop(draw(st.integers(0, len(unconfirmed) - 1)))
+            log.lines.append(msg_updated(user_info(psid, mid), dirs[psid]))
+    for psid, mid in unconfirmed:
+        log.lines.append(msg_updated(user_info(psid, mid), dirs[psid]))
+    for sid in sessions:
+        log.lines += idle(sid, dirs[sid])
+    return log

@@ -9,12 +9,15 @@ hold: no queued or running turn in a ready or error thread.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from eventgen import (
     ABORTED,
     DIR,
+    CollidingLog,
     assistant_info,
+    colliding_logs,
     delta,
     ev,
     idle,
@@ -234,3 +237,66 @@ def test_garbage_alone_never_raises(lines: list[Any]) -> None:
     store = Store()
     store.apply_all(lines)
     assert store.check_invariants() == []
+
+
+# -- colliding ids (issue 11, item 5) ---------------------------------------------------
+
+
+def check_colliding(log: CollidingLog) -> Store:
+    store = Store(clock=lambda: 1.0)
+    for line in log.lines:
+        store.apply(line)  # never raises
+        assert store.check_invariants() == []
+    assert store.rejected == 0  # well-formed input, however its ids collide
+    # After the final idle no thread runs and no turn is open.
+    for th in store.threads.values():
+        assert not th.active, th.id
+        assert th.open == [] and th.running == []
+    # No streamed text is lost: every part has the text it must have, in a turn that
+    # shows it (as the prompt of the turn whose user message it is, or in its answer).
+    shown = json.dumps(dump(store))
+    for (sid, pid), text in log.streamed().items():
+        th = store.threads[sid]
+        part = th.parts[pid]
+        assert part.text == text
+        msg = part.message
+        turn = th.turns[msg.turn_id or ""]
+        assert text in (turn.prompt if turn.user is msg else turn.text)
+        assert json.dumps(text)[1:-1] in shown
+    return store
+
+
+@given(colliding_logs())
+def test_colliding_ids_never_lose_a_turn_or_text(log: CollidingLog) -> None:
+    check_colliding(log)
+
+
+@given(colliding_logs(max_steps=60), st.randoms(use_true_random=False))
+def test_colliding_ids_in_any_order_of_arrival(log: CollidingLog, rnd: Any) -> None:
+    """The same lines shuffled, the final idles kept last: arrival order is arbitrary.
+
+    A prompt's server copy is sent again after the shuffled lines: an idle is not the
+    end of a prompt the server has not shown yet (docs/state-rules.md), so without it
+    the final idle would rightly leave that turn open.
+    """
+    cut = len(log.lines) - 2 * len(log.sessions)
+    body, tail = log.lines[:cut], log.lines[cut:]
+    rnd.shuffle(body)
+    prompts = [line["action"] for line in body if line.get("action", {}).get("kind") == "prompt"]
+    again = [
+        msg_updated(user_info(a["sessionID"], a["messageID"]), log.directories[a["sessionID"]])
+        for a in prompts
+    ]
+    check_colliding(CollidingLog(lines=[*body, *again, *tail], directories=log.directories))
+
+
+@given(colliding_logs(removals=True))
+def test_colliding_ids_with_removals_and_refusals_keep_the_store_whole(log: CollidingLog) -> None:
+    store = Store(clock=lambda: 1.0)
+    for line in log.lines:
+        store.apply(line)
+        assert store.check_invariants() == []
+    assert store.rejected == 0
+    for th in store.threads.values():
+        assert not th.active and th.open == []
+    json.dumps(dump(store))
