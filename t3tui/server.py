@@ -4,7 +4,7 @@ The server listens on 127.0.0.1 on a free port, with a password generated for th
 and passed through the environment (never on the command line, never on disk): opencode
 reads its password from ``OPENCODE_SERVER_PASSWORD`` only. So that the shell commands and
 tools opencode runs do not inherit it (a bash tool running ``env`` would hand it to the
-model provider), t3tui gives opencode a tiny plugin, in a private temporary directory
+model provider), t3tui gives opencode a tiny plugin, a file in t3tui's log directory
 named by ``OPENCODE_CONFIG_CONTENT``, that deletes the variable from opencode's
 ``process.env`` once the server has read it (see :func:`write_scrub_plugin`). It gets
 its own process group (so its children go with it) and, on Linux, is told to die with
@@ -26,7 +26,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -120,7 +119,7 @@ def _descendant_groups(pid: int) -> set[int]:
 
 
 SCRUB_PLUGIN = """\
-// Written by t3tui for the opencode server it started, and removed when it stops.
+// Written by t3tui for the opencode servers it starts (each start writes it again).
 // opencode reads its server password from OPENCODE_SERVER_PASSWORD when it starts; this
 // forgets it, so that the shell commands and tools opencode runs (they get a copy of
 // process.env) do not inherit it.
@@ -131,12 +130,26 @@ export const T3tuiForgetServerPassword = async () => {
 """
 
 
+PLUGIN_NAME = "t3tui-forget-server-password.js"
+
+
 def write_scrub_plugin(directory: Path) -> str:
-    """Write the plugin into ``directory`` (private to the user); return its spec."""
-    path = directory / "t3tui-forget-server-password.js"
-    fd = logs.open_private(path)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(SCRUB_PLUGIN)
+    """Write the plugin (mode 0600) into ``directory`` and return its spec.
+
+    The file is replaced whole, so that a server starting meanwhile never reads half of
+    it. It holds no secret and stays for the next start: nothing is left behind in /tmp
+    when t3tui is killed outright.
+    """
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = directory / PLUGIN_NAME
+    tmp = directory / f".{PLUGIN_NAME}.{os.getpid()}.tmp"
+    try:
+        with os.fdopen(logs.open_private(tmp), "w", encoding="utf-8") as fh:
+            fh.write(SCRUB_PLUGIN)
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
     return path.as_uri()
 
 
@@ -183,7 +196,6 @@ class EmbeddedServer:
         self.extra_env = dict(env or {})
         self.proc: subprocess.Popen[bytes] | None = None
         self._stopped = False
-        self._private: Path | None = None  # the plugin's directory, removed by stop()
         # Whether the tools opencode runs are kept from inheriting the password.
         self.password_hidden_from_tools = False
 
@@ -217,7 +229,6 @@ class EmbeddedServer:
                     else None,
                 )
             except OSError as exc:
-                self._remove_private()
                 raise ServerError(f"cannot start {self.binary}: {exc.strerror or exc}") from exc
         started = time.monotonic()
         auth = (self.username, self.password)
@@ -227,7 +238,6 @@ class EmbeddedServer:
                 progress(elapsed)
             code = self.proc.poll()
             if code is not None:
-                self._remove_private()
                 raise ServerError(
                     f"opencode exited with code {code} before it was ready.\n"
                     f"Its log is {self.log_path}:\n{self.log_tail()}"
@@ -252,24 +262,16 @@ class EmbeddedServer:
             log.warning("OPENCODE_PURE is set: opencode loads no plugin, its tools inherit its password")
             return
         try:
-            self._private = Path(tempfile.mkdtemp(prefix="t3tui-opencode-"))  # mode 0700
-            spec = write_scrub_plugin(self._private)
+            spec = write_scrub_plugin(self.log_path.parent)
         except OSError as exc:
             log.warning("cannot write the plugin that hides the password from tools: %s", exc)
-            self._remove_private()
             return
         content = with_plugin(env.get("OPENCODE_CONFIG_CONTENT"), spec)
         if content is None:
             log.warning("OPENCODE_CONFIG_CONTENT is not a JSON object: opencode's tools inherit its password")
-            self._remove_private()
             return
         env["OPENCODE_CONFIG_CONTENT"] = content
         self.password_hidden_from_tools = True
-
-    def _remove_private(self) -> None:
-        private, self._private = self._private, None
-        if private is not None:
-            shutil.rmtree(private, ignore_errors=True)
 
     def log_tail(self, lines: int = 15) -> str:
         try:
@@ -288,7 +290,6 @@ class EmbeddedServer:
         """SIGTERM to the server's process group and its descendants' groups, SIGKILL if they linger."""
         proc = self.proc
         if proc is None or self._stopped:
-            self._remove_private()
             return
         self._stopped = True
         # Before the server goes: its detached shell commands are reparented once it exits.
@@ -307,4 +308,3 @@ class EmbeddedServer:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout)
         signal_all(signal.SIGKILL)  # children that outlived the leader
-        self._remove_private()

@@ -301,7 +301,19 @@ def test_embedded_server_gets_the_plugin_that_hides_its_password(tmp_path: Path,
     (spec,) = json.loads(env["OPENCODE_CONFIG_CONTENT"])["plugin"]
     assert spec.startswith("file:///") and server.password_hidden_from_tools
     plugin = Path(spec[len("file://") :])
-    assert not plugin.exists() and not plugin.parent.exists(), "the plugin's directory outlived the server"
+    # Beside the logs, not in /tmp: a t3tui killed outright leaves nothing behind.
+    assert plugin.parent == server.log_path.parent and plugin.is_file()
+    assert server.password not in plugin.read_text()
+    # Started again (or by a second t3tui): the same file, written whole again.
+    server2 = EmbeddedServer(
+        str(fake_opencode(tmp_path)), log_dir=tmp_path / "log", env={"OPENCODE_PURE": ""}
+    )
+    with pytest.raises(ServerError):
+        server2.start(timeout=10)
+    assert json.loads(read_env(tmp_path)["OPENCODE_CONFIG_CONTENT"])["plugin"] == [spec]
+    assert sorted(p.name for p in plugin.parent.iterdir() if p.suffix == ".js" or ".tmp" in p.name) == [
+        plugin.name
+    ]
 
 
 def test_plugin_file_is_private_and_forgets_the_password(tmp_path: Path, umask022: None) -> None:
@@ -314,7 +326,7 @@ def test_plugin_file_is_private_and_forgets_the_password(tmp_path: Path, umask02
     server = EmbeddedServer(str(fake_opencode(tmp_path, probe)), log_dir=tmp_path / "log")
     with pytest.raises(ServerError):
         server.start(timeout=10)
-    assert (tmp_path / "mode.txt").read_text().split() == ["600", "700"]
+    assert (tmp_path / "mode.txt").read_text().split() == ["600", "700"]  # a new log dir is 0700
     assert (tmp_path / "plugin.js").read_text() == embedded.SCRUB_PLUGIN
     assert "delete process.env.OPENCODE_SERVER_PASSWORD" in embedded.SCRUB_PLUGIN
 
