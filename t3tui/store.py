@@ -194,6 +194,7 @@ class Turn:
         "synthetic",
         "optimistic_prompt",
         "unconfirmed",
+        "run",
     )
 
     def __init__(self, turn_id: str, thread: Thread, state: TurnState) -> None:
@@ -213,6 +214,8 @@ class Turn:
         # The stream-open count when this client sent the prompt, until the server
         # shows the user message: a resync that began before the prompt must not settle it.
         self.unconfirmed: int | None = None
+        # The thread's ``active_gen`` when this turn was last open while it ran.
+        self.run = -1
 
     # -- derived views ----------------------------------------------------------------
 
@@ -280,6 +283,7 @@ class Thread:
         "active_gen",
         "interrupt_error",
         "busy_since",
+        "run_latest",
     )
 
     def __init__(self, session_id: str, directory: str | None) -> None:
@@ -303,6 +307,7 @@ class Thread:
         self.active_gen = 0
         self.interrupt_error: str | None = None
         self.busy_since: float | None = None
+        self.run_latest: str | None = None  # the newest turn open in the current run
 
     @property
     def active(self) -> bool:
@@ -508,10 +513,19 @@ class Store:
         if state in OPEN:
             bisect.insort(th.open, turn_id)
             self._mark_live(th)
+            self._stamp(th, turn)
             if state == "running":
                 bisect.insort(th.running, turn_id)
         self.dirty.add(th.id)
         return turn
+
+    @staticmethod
+    def _stamp(th: Thread, turn: Turn) -> None:
+        """An open turn of a running thread belongs to the current run."""
+        if th.active and not turn.synthetic:
+            turn.run = th.active_gen
+            if th.run_latest is None or turn.id > th.run_latest:
+                th.run_latest = turn.id
 
     def _set_state(self, turn: Turn, state: TurnState) -> None:
         th = turn.thread
@@ -521,6 +535,7 @@ class Store:
             if was not in OPEN:
                 bisect.insort(th.open, turn.id)
                 self._mark_live(th)
+            self._stamp(th, turn)
             turn.completed_at = None
             turn.settled_by = None
         elif was in OPEN:
@@ -630,13 +645,26 @@ class Store:
             turn = self._new_turn(th, parent, "running" if th.active else "interrupted")
             turn.started_at = msg.created
         msg.turn_id = parent
-        _insert(turn.assistant, msg.id)
+        new_here = _insert(turn.assistant, msg.id)
         self.dirty.add(th.id)
         if created and not th.active:
             self._settle(turn, moving_to_error=None)
         elif turn.state in OPEN:
             if live:
                 self._arrange(th, answering=turn)
+        elif (
+            live
+            and new_here
+            and th.active
+            and turn.settled_by != "user"
+            and not msg.has_end
+            and (not th.open or th.open[-1] < turn.id)
+        ):
+            # A new answer to a settled turn while the session runs, and no later turn
+            # open: the session runs this turn again (rule 3), so it is running.
+            turn.error = None
+            self._set_state(turn, "running")
+            self._arrange(th, answering=turn)
         else:
             self._refine(turn)
 
@@ -701,7 +729,10 @@ class Store:
             return
         open_ids = th.open
         while open_ids and open_ids[0] < current.id:
-            self._settle(turns[open_ids[0]], moving_to_error=None)
+            over = turns[open_ids[0]]
+            self._settle(over, moving_to_error=None)
+            if over.error is not None and over.error == th.pending_error:
+                th.pending_error = None  # the session error was this turn's; a later one runs
         if current.state != "running":
             self._set_state(current, "running")
         for tid in [t for t in th.running if t > current.id]:
@@ -767,6 +798,9 @@ class Store:
             return
         self._mark_live(th)
         th.active_gen += 1
+        th.run_latest = None
+        for tid in th.open:  # a prompt just sent, before the server said busy
+            self._stamp(th, th.turns[tid])
         th.last_error = None
         th.pending_error = None
         th.interrupt_error = None
@@ -806,8 +840,15 @@ class Store:
                 th.status = "error"
                 th.last_error = moving_to_error
             else:
-                latest = th.turns[th.order[-1]] if th.order else None
-                if latest is not None and latest.state == "error" and latest.error:
+                # The newest turn of the run that ends decides: a run that failed no
+                # turn (or ran none) leaves the thread ready, whatever came before.
+                latest = th.turns.get(th.run_latest) if th.run_latest is not None else None
+                if (
+                    latest is not None
+                    and latest.run == th.active_gen
+                    and latest.state == "error"
+                    and latest.error
+                ):
                     th.status = "error"
                     th.last_error = latest.error
                 else:

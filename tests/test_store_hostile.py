@@ -1,4 +1,4 @@
-"""Hostile input for the store: colliding ids, non-finite numbers.
+"""Hostile input for the store: colliding ids, non-finite numbers, runs after errors.
 
 Each scenario here once broke the store (issue 11): a stand-in turn overwrote a real
 one, text vanished, a thread stayed ``running`` after idle, ``NaN`` crashed the app.
@@ -16,6 +16,7 @@ from eventgen import (
     msg_updated,
     new_id,
     part_updated,
+    session_error,
     session_updated,
     status,
     stream,
@@ -236,6 +237,66 @@ def test_nan_and_infinity_times_are_unknown_not_a_crash() -> None:
     assert th.messages[asst].created is None
     assert th.updated == 1795245218159
     json.dumps(dump(store), allow_nan=False)
+
+
+# -- a new run after an error (issue 11, item 7) --------------------------------------
+
+
+def failed_run(sid: str, user: str) -> list[Any]:
+    return [
+        msg_updated(user_info(sid, user)),
+        status(sid, "busy"),
+        session_error(sid, "APIError", "bad request"),
+        *idle(sid),
+    ]
+
+
+def test_busy_and_idle_after_an_error_without_a_failure_is_ready() -> None:
+    sid, user = new_id("ses"), new_id("msg")
+    store = run(failed_run(sid, user))
+    assert store.threads[sid].status == "error"
+    store.apply_all([status(sid, "busy"), *idle(sid)])
+    assert store.threads[sid].status == "ready"
+    assert turns(store, sid) == [(user, "error")]
+
+
+def test_the_failed_turn_run_again_to_a_finish_is_completed_and_ready() -> None:
+    sid, user, asst = new_id("ses"), new_id("msg"), new_id("msg")
+    store = run(failed_run(sid, user))
+    store.apply_all(
+        [
+            status(sid, "busy"),
+            msg_updated(assistant_info(sid, asst, user)),
+            msg_updated(assistant_info(sid, asst, user, finish="stop", completed=True)),
+            *idle(sid),
+        ]
+    )
+    assert store.threads[sid].status == "ready"
+    assert turns(store, sid) == [(user, "completed")]
+
+
+def test_a_queued_turn_that_runs_after_an_error_ends_ready() -> None:
+    sid, one, two, asst = new_id("ses"), new_id("msg"), new_id("msg"), new_id("msg")
+    store = run(
+        [
+            msg_updated(user_info(sid, one)),
+            status(sid, "busy"),
+            msg_updated(user_info(sid, two)),
+            session_error(sid, "APIError", "bad request"),
+            msg_updated(assistant_info(sid, asst, two)),
+            msg_updated(assistant_info(sid, asst, two, finish="stop", completed=True)),
+            *idle(sid),
+        ]
+    )
+    assert turns(store, sid) == [(one, "error"), (two, "completed")]
+    assert store.threads[sid].status == "ready"
+
+
+def test_a_new_prompt_after_an_error_that_fails_again_is_error() -> None:
+    sid, one, two = new_id("ses"), new_id("msg"), new_id("msg")
+    store = run([*failed_run(sid, one), *failed_run(sid, two)])
+    assert store.threads[sid].status == "error"
+    assert turns(store, sid) == [(one, "error"), (two, "error")]
 
 
 def test_duration_of_a_time_that_is_not_one_is_unknown() -> None:
