@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import atexit
 import os
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 from t3tui import config, logs
 from t3tui.i18n import choose_language
@@ -37,9 +39,17 @@ def run_app(args: argparse.Namespace) -> int:
         logs.add_secret(env_password)
 
     received: list[int] = []
+    running: list[Any] = []  # the app, once it runs
 
     def stop(signum: int, _frame: object) -> None:
         received.append(signum)
+        loop = asyncio._get_running_loop()
+        if running and loop is not None:
+            # Inside the app's event loop an exception would skip Textual's shutdown (the
+            # terminal stays raw) and hang asyncio's cancellation of the app's tasks: ask
+            # the app to quit instead, as Ctrl+Q does.
+            loop.call_soon_threadsafe(running[0].exit, None, 128 + signum)
+            return
         raise KeyboardInterrupt
 
     def interrupted() -> int:
@@ -100,6 +110,7 @@ def run_app(args: argparse.Namespace) -> int:
             server_log=server.log_path if server is not None else None,
             initial_thread=args.session,
         )
+        running.append(app)
         app.run()
         code = app.return_code or 0
     except KeyboardInterrupt:
