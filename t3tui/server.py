@@ -88,6 +88,20 @@ def _die_with_parent() -> None:
         _PRCTL(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG
 
 
+# Held back while the server's process is created (see EmbeddedServer.start).
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+
+
+def _child_setup(mask: set[signal.Signals]) -> Callable[[], None]:
+    """The new process's setup: t3tui's signal mask back, then die with t3tui."""
+
+    def setup() -> None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        _die_with_parent()
+
+    return setup
+
+
 def _descendant_groups(pid: int) -> set[int]:
     """Process groups of ``pid``'s descendants (Linux /proc; empty elsewhere), never our own."""
     children: dict[int, list[int]] = {}
@@ -196,6 +210,7 @@ class EmbeddedServer:
         self.extra_env = dict(env or {})
         self.proc: subprocess.Popen[bytes] | None = None
         self._stopped = False
+        self._groups: set[int] | None = None
         # Whether the tools opencode runs are kept from inheriting the password.
         self.password_hidden_from_tools = False
 
@@ -214,8 +229,13 @@ class EmbeddedServer:
                 f"cannot write the server's log {self.log_path}: {exc.strerror or exc}"
             ) from exc
         self._hide_password(env)
-        with os.fdopen(log_fd, "wb") as log:
-            try:
+        # Ctrl+C or SIGTERM while Popen runs would leave a server that self.proc does not
+        # hold yet, so that nothing stops it: in the main thread (where Python handles
+        # signals) they wait until it does. The child gets the old mask back.
+        main = threading.current_thread() is threading.main_thread()
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS) if main else None
+        try:
+            with os.fdopen(log_fd, "wb") as log:
                 self.proc = subprocess.Popen(
                     [self.binary, "serve", "--hostname", "127.0.0.1", "--port", str(self.port)],
                     stdin=subprocess.DEVNULL,
@@ -224,12 +244,13 @@ class EmbeddedServer:
                     cwd=self.cwd,
                     env=env,
                     start_new_session=True,
-                    preexec_fn=_die_with_parent
-                    if threading.current_thread() is threading.main_thread()
-                    else None,
+                    preexec_fn=_child_setup(mask) if mask is not None else None,
                 )
-            except OSError as exc:
-                raise ServerError(f"cannot start {self.binary}: {exc.strerror or exc}") from exc
+        except OSError as exc:
+            raise ServerError(f"cannot start {self.binary}: {exc.strerror or exc}") from exc
+        finally:
+            if mask is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a held signal is raised here
         started = time.monotonic()
         auth = (self.username, self.password)
         while True:
@@ -291,9 +312,11 @@ class EmbeddedServer:
         proc = self.proc
         if proc is None or self._stopped:
             return
-        self._stopped = True
         # Before the server goes: its detached shell commands are reparented once it exits.
-        groups = {proc.pid} | (_descendant_groups(proc.pid) if proc.poll() is None else set())
+        # Kept, so that a stop cut short (a signal) can be done again (atexit) in full.
+        if self._groups is None:
+            self._groups = {proc.pid} | (_descendant_groups(proc.pid) if proc.poll() is None else set())
+        groups = self._groups
 
         def signal_all(sig: int) -> None:
             for pgid in groups:
@@ -308,3 +331,4 @@ class EmbeddedServer:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout)
         signal_all(signal.SIGKILL)  # children that outlived the leader
+        self._stopped = True
