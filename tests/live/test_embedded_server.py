@@ -342,17 +342,30 @@ def test_sigterm_stops_the_app_the_server_and_restores_the_terminal(
     assert app.output.rfind("\x1b[?1049l") > app.output.rfind("\x1b[?1049h"), "still in the alternate screen"
 
 
+def booting_opencode(directory: Path) -> Path:
+    """An opencode that is still booting for as long as the test needs (it never answers):
+    however fast the machine, t3tui is waiting for it when the test stops t3tui. Its
+    command line is the one t3tui gives opencode, so ``find_server`` finds it."""
+    fake = directory / "booting-opencode"
+    fake.write_text("#!/bin/sh\necho booting\nwhile :; do sleep 0.1; done\n")
+    fake.chmod(0o755)
+    return fake
+
+
 @pytest.mark.parametrize("how", ["sigterm", "ctrl+c"])
-def test_interrupted_while_the_server_boots(
-    how: str, tmp_path: Path, mock_model: MockModel, opencode_binary: Path
-) -> None:
+def test_interrupted_while_the_server_boots(how: str, tmp_path: Path) -> None:
     """Stopped before the UI is up (during "waiting for the server"): the server goes, no traceback."""
-    env, project = isolated_env(tmp_path / "iso", mock_model, f"{opencode_binary.parent}:/usr/bin:/bin")
+    env, project = isolated_env(tmp_path / "iso", None, "/usr/bin:/bin")
+    env["T3TUI_OPENCODE_PATH"] = str(booting_opencode(tmp_path))
     app = PtyApp([PY, "-m", "t3tui"], env, project)
     server = None
     try:
         server = wait_for(lambda: find_server(app.pid), BOOT, lambda: f"a server child:\n{app.output!r}")
-        assert health(server[1]) is None, "the server was up already: this test needs a slower boot"
+        # Printed once t3tui holds the server's process and waits for it to answer.
+        wait_for(
+            lambda: "waiting for the server" in app.output, BOOT, lambda: f"t3tui waiting:\n{app.output!r}"
+        )
+        assert not app.raw_mode(), "the app's screen is up before the server answered"
         if how == "sigterm":
             os.kill(app.pid, signal.SIGTERM)
         else:
@@ -537,6 +550,35 @@ def test_embedded_server_timeout_stops_the_process(tmp_path: Path) -> None:
         assert not server.running
         pid = server.proc.pid  # type: ignore[union-attr]
         wait_for(lambda: not group(pid), GONE, lambda: f"the group to go: {group(pid)}")
+    finally:
+        if server.proc is not None:
+            kill_group(server.proc.pid)
+
+
+def test_embedded_server_stop_cut_short_can_be_done_again(tmp_path: Path) -> None:
+    """A signal in the middle of stop() (then atexit calls it again): the second call
+    finishes the job, the groups found by the first included."""
+    fake = tmp_path / "stubborn-opencode"
+    fake.write_text("#!/bin/sh\ntrap '' TERM\necho starting\nwhile :; do sleep 0.1; done\n")
+    fake.chmod(0o755)
+    server = EmbeddedServer(str(fake), log_dir=tmp_path / "log")
+    try:
+        server.proc = subprocess.Popen([str(fake)], start_new_session=True, stdout=subprocess.DEVNULL)
+        pid = server.proc.pid
+        wait_for(lambda: len(group(pid)) > 1, GONE, "its sleep")
+
+        def interrupted(timeout: float | None = None) -> int:
+            raise KeyboardInterrupt
+
+        real_wait = server.proc.wait
+        server.proc.wait = interrupted  # type: ignore[method-assign]
+        with pytest.raises(KeyboardInterrupt):
+            server.stop()
+        assert alive(pid), "the shell ignores SIGTERM: only SIGKILL, after the wait, stops it"
+        server.proc.wait = real_wait  # type: ignore[method-assign]
+        server.stop(timeout=0.5)
+        wait_for(lambda: not group(pid), GONE, lambda: f"the group to go: {group(pid)}")
+        server.stop()  # and then it is done
     finally:
         if server.proc is not None:
             kill_group(server.proc.pid)
