@@ -1,6 +1,7 @@
 """Fixtures for live tests against a real ``opencode serve`` and the scripted mock model.
 
-- ``mock_model``      session: a started ``MockModel``; its mode overrides are reset after every test.
+- ``mock_model``      session: a started ``MockModel``; its mode overrides are reset (and its
+                      gates opened) after every test.
 - ``opencode``        session: an ``OpencodeServer`` wired to ``mock_model`` (no password).
 - ``opencode_auth``   session: the same with ``OPENCODE_SERVER_PASSWORD`` set (``.password``, ``.auth``).
 - ``fresh_opencode``  function: a server of its own (own HOME, own port) for destructive tests

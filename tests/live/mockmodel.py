@@ -13,7 +13,10 @@ Endpoints
   requests use that mode whatever model they name; ``{"mode": "slow"}`` (no count) sets a default
   mode for every later request; ``{"mode": null}`` / ``{"reset": true}`` clears both.
   Mode parameters can ride along: ``{"mode": "slow", "interval": 0.05, "duration": 2}``
-  (``fast``: tokens, interval; ``slow``: interval, duration; ``bench``: chunks, interval).
+  (``fast``: tokens, interval; ``slow``: interval, duration, hold; ``bench``: chunks, interval).
+  ``hold: NAME`` makes a ``slow`` stream wait after its first chunk until ``release(NAME)``
+  (``hold(NAME)`` closes the gate first; ``reset()`` opens every gate), so that a test can
+  keep runs going until it has seen what it waits for, however slow the machine.
 - ``GET  /control``              the current overrides and the request count.
 
 The mode of a request is, in order: a queued ``/control`` override, the default override, the
@@ -46,7 +49,8 @@ completion_tokens = number of content+reasoning chunks sent.
 
 Python API: ``MockModel(port=0)``, ``.start() -> port``, ``.stop()``, ``.port``, ``.base_url``
 ("http://127.0.0.1:<port>/v1"), ``.requests`` (a copy of the log), ``.set_mode(mode, count=None,
-**params)``, ``.reset()``, ``.clear_requests()``, ``.wait_for_request(pred, timeout)``.
+**params)``, ``.reset()``, ``.hold(name)``, ``.release(name)``, ``.clear_requests()``,
+``.wait_for_request(pred, timeout)``.
 """
 
 from __future__ import annotations
@@ -87,6 +91,7 @@ QUESTION_ARGS = {
 ERROR500_MESSAGE = "mock upstream exploded (scripted 500)"
 ERROR400_MESSAGE = "mock upstream exploded (scripted 400)"
 RETRY_AFTER_MS = "300"
+HOLD_LIMIT = 120.0  # a held stream that nobody releases ends (disconnected) after this
 
 MODES = (
     "fast",
@@ -249,7 +254,9 @@ class _Handler(BaseHTTPRequestHandler):
             interval = float(params.get("interval", SLOW_INTERVAL))
             duration = float(params.get("duration", SLOW_DURATION))
             n = max(1, int(round(duration / interval)))
-            stream.text([f"tok{i} " for i in range(n)], interval=interval)
+            hold = params.get("hold")
+            gate = mock._gate(str(hold)) if hold is not None else None
+            stream.text([f"tok{i} " for i in range(n)], interval=interval, gate=gate)
         elif mode == "bench":
             n = int(params.get("chunks", BENCH_CHUNKS))
             stream.text([f"tok{i} " for i in range(n)], interval=float(params.get("interval", 0)))
@@ -341,13 +348,21 @@ class _Stream:
         self.h._send_json(200, obj)
 
     # scripted answers
-    def text(self, chunks: list[str], interval: float = 0.0) -> None:
+    def _hold(self, gate: threading.Event) -> None:
+        deadline = time.monotonic() + HOLD_LIMIT
+        while not gate.wait(0.05):
+            if self.mock._stopping.is_set() or time.monotonic() > deadline:
+                raise _Disconnected()
+
+    def text(self, chunks: list[str], interval: float = 0.0, gate: threading.Event | None = None) -> None:
         if not self.streaming:
             self._plain({"role": "assistant", "content": "".join(chunks)}, "stop")
             return
         self._start()
         self._chunk({"role": "assistant", "content": ""})
         for i, c in enumerate(chunks):
+            if i == 1 and gate is not None:
+                self._hold(gate)
             if i:
                 self._wait(interval)
             self._chunk({"content": c})
@@ -434,6 +449,7 @@ class MockModel:
         self._queue: list[tuple[str, dict]] = []  # (mode, params), one per coming request
         self._default: tuple[str, dict] | None = None
         self._stopping = threading.Event()
+        self._gates: dict[str, threading.Event] = {}
         self.port: int | None = None
 
     # ---- lifecycle -----------------------------------------------------------------------
@@ -485,8 +501,24 @@ class MockModel:
         self._control({"mode": mode, "count": count, **params})
 
     def reset(self) -> None:
-        """Clear mode overrides (the request log stays; see ``clear_requests``)."""
+        """Clear mode overrides and open every gate (the request log stays; see ``clear_requests``)."""
         self._control({"reset": True})
+        with self._lock:
+            gates, self._gates = list(self._gates.values()), {}
+        for gate in gates:
+            gate.set()
+
+    def _gate(self, name: str) -> threading.Event:
+        with self._lock:
+            return self._gates.setdefault(name, threading.Event())
+
+    def hold(self, name: str) -> None:
+        """Close gate ``name``: ``slow`` streams with ``hold=name`` wait after their first chunk."""
+        self._gate(name).clear()
+
+    def release(self, name: str) -> None:
+        """Open gate ``name``: the streams held there go on."""
+        self._gate(name).set()
 
     def _control(self, body: dict) -> None:
         body = dict(body)

@@ -177,9 +177,12 @@ async def test_question_answered(opencode: OpencodeServer) -> None:
 
 async def test_two_directories_at_once(opencode: OpencodeServer, mock_model: MockModel) -> None:
     proj_a, proj_b = opencode.project_dir("a"), opencode.project_dir("b")
-    # Every run streams for about a second (titles never take an override). A default
-    # rather than a count of 2, so that no other request can take one of them.
-    mock_model.set_mode("slow", interval=0.05, duration=1.0)
+    # Every run streams its first word, then waits for the gate; once it opens, the rest
+    # (about a second). A timed run alone could end before the other one starts on a busy
+    # machine. A default rather than a count of 2, so that no other request can take one
+    # of them (titles never take an override).
+    mock_model.hold("both")
+    mock_model.set_mode("slow", interval=0.05, duration=1.0, hold="both")
     expected = mm.slow_text(20)
     async with LiveClient(opencode.url, [proj_a, proj_b]) as lc:
         sid_a, sid_b = await asyncio.gather(lc.new_session(proj_a), lc.new_session(proj_b))
@@ -189,13 +192,14 @@ async def test_two_directories_at_once(opencode: OpencodeServer, mock_model: Moc
         # Both visibly running at the same time.
         await lc.wait_until(
             lambda: (
-                has_text(lc, sid_a, mid_a)
-                and has_text(lc, sid_b, mid_b)
+                lc.turn(sid_a, mid_a).text.startswith("tok0")
+                and lc.turn(sid_b, mid_b).text.startswith("tok0")
                 and lc.turn(sid_a, mid_a).state == "running"
                 and lc.turn(sid_b, mid_b).state == "running"
             ),
             what="both streaming",
         )
+        mock_model.release("both")
         await lc.wait_until(
             lambda: lc.turn(sid_a, mid_a).state == "completed" and lc.turn(sid_b, mid_b).state == "completed",
             what="both completed",
@@ -210,8 +214,10 @@ async def test_two_directories_at_once(opencode: OpencodeServer, mock_model: Moc
 
 async def test_prompt_while_busy_is_queued(opencode: OpencodeServer, mock_model: MockModel) -> None:
     proj = opencode.project_dir("a")
-    # Each run streams 15 words over 1.5 s.
-    mock_model.set_mode("slow", interval=0.1, duration=1.5)
+    # Each run streams 15 words over 1.5 s, once the gate is open: the first one waits
+    # after its first word until the test has seen the second one queued.
+    mock_model.hold("first")
+    mock_model.set_mode("slow", interval=0.1, duration=1.5, hold="first")
     async with LiveClient(opencode.url, [proj]) as lc:
         sid = await lc.new_session(proj)
         first = await lc.prompt(sid, "first", "slow")
@@ -222,6 +228,7 @@ async def test_prompt_while_busy_is_queued(opencode: OpencodeServer, mock_model:
         await lc.wait_until(lambda: lc.turn(sid, second).user is not None, what="second user message")
         assert lc.turn(sid, second).state == "queued"
         assert lc.turn(sid, first).state == "running"
+        mock_model.release("first")
         await lc.wait_until(lambda: lc.turn(sid, first).state == "completed", what="first completed")
         await lc.wait_until(lambda: lc.turn(sid, second).state == "completed", what="second completed")
         await lc.wait_until(lambda: lc.thread(sid).status == "ready", what="thread ready")
