@@ -39,7 +39,7 @@ PROVIDERS = {
 }
 
 
-async def wait_for(pilot: Pilot, app: T3App, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+async def wait_for(pilot: Pilot, app: T3App, predicate: Callable[[], bool], timeout: float = 30.0) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not predicate():

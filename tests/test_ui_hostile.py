@@ -27,7 +27,7 @@ SIZE = (110, 32)
 SID = ui.SID
 
 
-async def wait_for(pilot: Pilot, app: T3App, predicate: Callable[[], bool], timeout: float = 15.0) -> None:
+async def wait_for(pilot: Pilot, app: T3App, predicate: Callable[[], bool], timeout: float = 30.0) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not predicate():
