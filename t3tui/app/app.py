@@ -681,6 +681,11 @@ class T3App(App[int]):
             self._loaded.discard(sid)
             self.toast(t("toast.load_failed", error=exc.message), severity="error")
             return
+        except Exception as exc:  # never a thread that silently looks empty
+            log.exception("loading %s failed", sid)
+            self._loaded.discard(sid)
+            self.toast(t("toast.load_failed", error=f"{exc.__class__.__name__}: {exc}"), severity="error")
+            return
         self.observe(
             {"snapshot": {"kind": "messages", "directory": th.directory, "sessionID": sid, "data": data}}
         )
