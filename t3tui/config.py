@@ -1,7 +1,10 @@
 """Settings: a TOML file in the platformdirs config dir, overridden by the environment.
 
+The file is ``$T3TUI_CONFIG`` when that is set (any path; it need not exist), else
+``config.toml`` in the platformdirs config directory (``~/.config/t3tui`` on Linux).
 Bad config never stops t3tui: each problem becomes a sentence that names the key and
-its line, and that key falls back to its default.
+its line, and that key falls back to its default. Each setting remembers where its
+value came from (``Settings.source``), so that a message about it names that place.
 """
 
 from __future__ import annotations
@@ -70,6 +73,13 @@ class Settings:
     keys: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
     problems: list[str] = field(default_factory=list)
+    # Where each setting that has a value got it: "FILE:LINE" or "$VARIABLE".
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def source(self, key: str) -> str:
+        """Where ``key``'s value came from, for a message: the config file and its line, or
+        the environment variable (``$T3TUI_OPENCODE_PATH``); "the default" if unset."""
+        return self.sources.get(key, "the default")
 
 
 def _line_of(text: str, key: str) -> int | None:
@@ -113,11 +123,14 @@ def parse(text: str, path: Path) -> Settings:
                     settings.problems.append(f'{line}: keys.{binding} must be a key name such as "ctrl+t"')
             continue
         setattr(settings, key, value.strip() or None)
+        if value.strip():
+            settings.sources[key] = where
     if settings.url and not re.match(r"^https?://", settings.url):
         settings.problems.append(
             f"{_where(path, text, 'url')}: 'url' must start with http:// or https://; ignored"
         )
         settings.url = None
+        settings.sources.pop("url", None)
     return settings
 
 
@@ -136,6 +149,8 @@ def load(path: Path | None = None, env: Mapping[str, str] | None = None) -> Sett
         value = env.get(var)
         if value:
             setattr(settings, key, value)
+            settings.sources[key] = f"${var}"
     if not settings.username and env.get("OPENCODE_SERVER_USERNAME"):
         settings.username = env["OPENCODE_SERVER_USERNAME"]
+        settings.sources["username"] = "$OPENCODE_SERVER_USERNAME"
     return settings

@@ -65,6 +65,20 @@ def find_opencode(configured: str | None = None) -> str | None:
     return str(beside) if beside.is_file() and os.access(beside, os.X_OK) else None
 
 
+def not_found_message(configured: str | None, source: str) -> str:
+    """What to say when :func:`find_opencode` found nothing: the configured path and the
+    place that set it (``source``: the config file's line or the environment variable),
+    else where t3tui looked; then how to install opencode."""
+    if configured:
+        return (
+            f"error: opencode_path {configured} (set by {source}) is not an executable file.\n" + INSTALL_HINT
+        )
+    return (
+        f"error: no opencode on PATH nor in {Path(sys.executable).parent}, and no opencode_path "
+        f"set (config file or $T3TUI_OPENCODE_PATH).\n" + INSTALL_HINT
+    )
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from t3tui import logs
 from t3tui.config import load, parse
 
@@ -102,3 +104,65 @@ def test_log_redaction() -> None:
     for secret in ("b3BlbmNvZGU6aHVudGVy", "hunter2-password", "sk-abcdefghijkl", "pw123"):
         assert secret not in red
     assert "127.0.0.1:4096/x" in red
+
+
+def test_each_setting_knows_where_it_came_from(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('# mine\nurl = "http://127.0.0.1:1"\n\nopencode_path = "/opt/oc"\n', encoding="utf-8")
+    s = load(path, env={"T3TUI_LANG": "zh", "OPENCODE_SERVER_USERNAME": "me"})
+    assert s.source("url") == f"{path}:2"
+    assert s.source("opencode_path") == f"{path}:4"
+    assert s.source("language") == "$T3TUI_LANG"
+    assert s.source("username") == "$OPENCODE_SERVER_USERNAME"
+    assert s.source("theme") == "the default"
+    s = load(path, env={"T3TUI_OPENCODE_PATH": "/nope"})
+    assert (s.opencode_path, s.source("opencode_path")) == ("/nope", "$T3TUI_OPENCODE_PATH")
+    assert parse('url = "localhost:1"\n', P).source("url") == "the default"  # ignored
+
+
+def run_without_opencode(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """``t3tui`` with no opencode anywhere (an empty PATH, a Python outside any venv that
+    has one): it says what it looked for and exits 1 before any screen."""
+    empty = tmp_path / "bin"
+    empty.mkdir(exist_ok=True)
+    base = {
+        "PATH": str(empty),
+        "HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "t3tui"],
+        capture_output=True,
+        text=True,
+        env={**base, **env},
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
+
+
+def test_missing_opencode_path_names_the_variable_that_set_it(tmp_path: Path) -> None:
+    config = tmp_path / "config" / "t3tui" / "config.toml"  # the default place; it does not exist
+    out = run_without_opencode(tmp_path, T3TUI_OPENCODE_PATH="/nope")
+    assert out.returncode == 1, out.stderr
+    assert "opencode_path /nope (set by $T3TUI_OPENCODE_PATH) is not an executable file" in out.stderr
+    assert str(config) not in out.stderr and "config.toml" not in out.stderr
+    assert "npm install -g opencode-ai" in out.stderr
+
+
+def test_missing_opencode_path_names_the_config_line_that_set_it(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('theme = "nord"\nopencode_path = "/nope"\n', encoding="utf-8")
+    out = run_without_opencode(tmp_path, T3TUI_CONFIG=str(cfg))
+    assert out.returncode == 1, out.stderr
+    assert f"opencode_path /nope (set by {cfg}:2)" in out.stderr
+
+
+@pytest.mark.skipif(
+    (Path(sys.executable).parent / "opencode").exists(), reason="opencode is installed beside this Python"
+)
+def test_no_opencode_at_all_says_where_it_looked(tmp_path: Path) -> None:
+    out = run_without_opencode(tmp_path, T3TUI_CONFIG=str(tmp_path / "none.toml"))
+    assert out.returncode == 1, out.stderr
+    assert "no opencode on PATH" in out.stderr and "npm install -g opencode-ai" in out.stderr

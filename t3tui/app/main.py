@@ -61,16 +61,11 @@ def run_app(args: argparse.Namespace) -> int:
 
     server = None
     if not url:
-        from t3tui.server import INSTALL_HINT, EmbeddedServer, ServerError, find_opencode
+        from t3tui.server import EmbeddedServer, ServerError, find_opencode, not_found_message
 
         binary = find_opencode(settings.opencode_path)
         if binary is None:
-            if settings.opencode_path:
-                _say(
-                    f"error: opencode_path {settings.opencode_path} (from {settings.path}) "
-                    "is not an executable file."
-                )
-            _say(INSTALL_HINT)
+            _say(not_found_message(settings.opencode_path, settings.source("opencode_path")))
             return 1
         server = EmbeddedServer(binary, log_dir=config.log_dir(), cwd=directory)
         logs.add_secret(server.password)
