@@ -173,9 +173,15 @@ def build_parser() -> argparse.ArgumentParser:
     cap.add_argument("--quiet", "-q", action="store_true", help="print nothing")
     cap.set_defaults(func=_capture)
 
-    rep = sub.add_parser("replay", help="replay an event log and print the resulting state")
-    rep.add_argument("file", help="event log (JSON lines)")
-    rep.add_argument("--json", action="store_true", help="print the state dump of STATE.md")
+    rep = sub.add_parser(
+        "replay",
+        help="replay an event log and print the resulting state",
+        description="Replay an event log and print the state t3tui had after it. The log and "
+        "state dump formats are in docs/STATE.md of t3tui's source (the rules t3tui adds: "
+        "docs/state-rules.md).",
+    )
+    rep.add_argument("file", help='event log (JSON lines, docs/STATE.md "Event log")')
+    rep.add_argument("--json", action="store_true", help='print the state dump (docs/STATE.md, "State dump")')
     rep.set_defaults(func=_replay)
     return parser
 
