@@ -22,7 +22,9 @@ class Drafts:
     """Per-thread drafts and the prompt history, in the platformdirs state directory.
 
     Writes go to a temporary file that replaces the old one, so a crash mid-write
-    never loses the previous drafts.
+    never loses the previous drafts. They hold conversation text, so, like the logs,
+    the file is private: mode 0600 whatever the umask (``mkstemp`` creates it so, and
+    ``os.replace`` keeps it), in a directory t3tui creates 0700.
     """
 
     def __init__(self, state_dir: Path | None) -> None:
@@ -60,8 +62,8 @@ class Drafts:
         if self.path is None:
             return
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".drafts-", suffix=".json")
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".drafts-", suffix=".json")  # 0600
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump({"drafts": self.drafts, "history": self.prompt_history}, fh, ensure_ascii=False)
             os.replace(tmp, self.path)
