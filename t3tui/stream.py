@@ -86,6 +86,7 @@ class EventStream:
         self.last_skip: str | None = None
         self.max_event = MAX_EVENT
         self._wake = asyncio.Event()
+        self._resync_wanted = asyncio.Event()
         self._stopping = False
         self._conn: asyncio.Future[None] | None = None
 
@@ -108,6 +109,15 @@ class EventStream:
         """Skip the backoff wait (or leave ``auth_failed``) and connect again."""
         self.attempt = 0
         self._wake.set()
+
+    def request_resync(self) -> None:
+        """Resync as soon as the events read so far are applied (after a dispose, say).
+
+        The stream runs it itself, between two events, so that no event is applied
+        while its snapshots are fetched: a resync called from the side could apply a
+        status older than events already applied and settle a turn that runs.
+        """
+        self._resync_wanted.set()
 
     def crashed(self, reason: str) -> None:
         """run() ended by surprise (its task failed): the stream is lost, say so.
@@ -260,6 +270,8 @@ class EventStream:
             self.connections += 1
             self._deliver({"stream": "open"})
             self._set_state("open")
+            wanted = self._resync_wanted
+            wanted.clear()  # this resync covers whatever was asked before
             await self.resync()
             batches = iter_events(resp, self.max_event).__aiter__()
             frame = self._frame
@@ -269,15 +281,34 @@ class EventStream:
             # (not a timer per event: at 10,000 events/s that was a hot spot), and a
             # yield to the event loop every few milliseconds, so that a burst of events
             # already buffered never blocks the UI for long.
+            # The next batch is read by a task of its own, so that a resync asked for
+            # meanwhile (request_resync) does not wait for the next event to arrive.
+            next_batch: asyncio.Future[list[str]] | None = None
+            waiter: asyncio.Future[bool] | None = None
             try:
                 push_every = min(1.0, self.watchdog / 4)
                 async with asyncio.timeout(self.watchdog) as deadline:
                     pushed = yielded = now()
                     while True:
+                        if wanted.is_set():
+                            wanted.clear()
+                            await self.resync()
+                            pushed = now()
+                            deadline.reschedule(pushed + self.watchdog)
+                        if next_batch is None:
+                            next_batch = asyncio.ensure_future(batches.__anext__())
+                        if not next_batch.done():
+                            if waiter is None or waiter.done():
+                                waiter = asyncio.ensure_future(wanted.wait())
+                            await asyncio.wait((next_batch, waiter), return_when=asyncio.FIRST_COMPLETED)
+                            if not next_batch.done():
+                                continue  # a resync was asked for
                         try:
-                            batch = await batches.__anext__()
+                            batch = next_batch.result()
                         except StopAsyncIteration:
                             return
+                        finally:
+                            next_batch = None
                         t = now()
                         if t - pushed > push_every:
                             deadline.reschedule(t + self.watchdog)
@@ -290,6 +321,10 @@ class EventStream:
                                 yielded = now()
             except TimeoutError as exc:
                 raise StreamTimeout() from exc
+            finally:
+                for pending in (next_batch, waiter):
+                    if pending is not None and not pending.done():
+                        pending.cancel()
 
     async def resync(self) -> None:
         """Fetch what the stream cannot replay and hand it on as snapshots."""

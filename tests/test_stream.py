@@ -533,3 +533,35 @@ async def test_stop_is_not_lost_when_a_frame_arrives_at_the_same_time(
         stream.stop()
         await finished(task, 1.0)
         assert stream.state == "stopped"
+
+
+# -- a resync asked for while the stream is open ------------------------------------------
+
+
+async def test_a_requested_resync_runs_in_the_stream_between_events(
+    server: SSEServer, harness: Harness
+) -> None:
+    """Asked for (after a dispose, say), a resync runs in the stream's own loop: at once on
+    a quiet stream, and never while an event is being applied."""
+    server.scripts = [Script(events=[ev(1)], ending="stall")]
+    applying = False
+    overlapped: list[dict[str, Any]] = []
+    rec = Recorder()
+
+    def sink(obs: dict[str, Any]) -> None:
+        nonlocal applying
+        if applying:
+            overlapped.append(obs)
+        applying = True
+        try:
+            rec.sink(obs)
+        finally:
+            applying = False
+
+    stream, _ = harness.start(harness.client(server.url), rec, fixed([DIR_A]), sink=sink, watchdog=30)
+    await until(lambda: numbers(rec) == [1], what="the first event")
+    before = len(rec.snapshots())
+    stream.request_resync()
+    await until(lambda: len(rec.snapshots()) == 2 * before, what="a second resync on a quiet stream")
+    assert rec.opens() == 1  # no reconnect was needed
+    assert not overlapped

@@ -10,7 +10,6 @@ placeholder, End from the prompt).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,8 +18,8 @@ from eventgen import DIR, session_info, session_updated
 from sse_server import Reply, Script, SSEServer
 from textual import events
 from textual.command import CommandPalette
-from textual.pilot import Pilot
 from textual.widgets import HelpPanel, Input
+from ui_support import wait_for
 
 from t3tui.app.app import T3App
 from t3tui.app.turns import Literal
@@ -37,17 +36,6 @@ PROVIDERS = {
     "default": {"mock": "fast"},
     "connected": ["mock"],
 }
-
-
-async def wait_for(pilot: Pilot, app: T3App, predicate: Callable[[], bool], timeout: float = 30.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        app.store.changed = True
-        await app._frame()
-        await pilot.pause(0.05)
 
 
 def footer(app: T3App) -> str:

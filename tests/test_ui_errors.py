@@ -9,6 +9,7 @@ import pytest
 import ui_support as ui
 from sse_server import Script, SSEServer
 from textual.pilot import Pilot
+from ui_support import toasts, wait_for
 
 from t3tui.app.app import T3App
 from t3tui.app.screens import PasswordScreen, UnreachableScreen
@@ -18,25 +19,10 @@ from t3tui.client import OpencodeClient
 SIZE = (110, 32)
 
 
-async def wait_for(pilot: Pilot, app: T3App, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        app.store.changed = True
-        await app._frame()
-        await pilot.pause(0.05)
-
-
 def body(app: T3App, selector: str) -> str:
     """The text of a widget on the top screen ("" while that screen is still composing)."""
     found = list(app.screen.query(selector).results(Literal))
     return str(found[0].render()) if found else ""
-
-
-def toasts(app: T3App) -> list[str]:
-    return [str(n.message) for n in app._notifications]
 
 
 async def test_unreachable_server_retries_with_countdown_and_says_what_it_tried() -> None:

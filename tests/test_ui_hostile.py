@@ -9,7 +9,6 @@ tries to reorder itself on screen.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ import ui_support as ui
 from eventgen import session_updated, user_info
 from sse_server import Reply, Script, SSEServer
 from textual.pilot import Pilot
+from ui_support import toasts, wait_for
 
 from t3tui.app.app import T3App
 from t3tui.app.turns import Literal
@@ -25,21 +25,6 @@ from t3tui.safe import clean
 
 SIZE = (110, 32)
 SID = ui.SID
-
-
-async def wait_for(pilot: Pilot, app: T3App, predicate: Callable[[], bool], timeout: float = 30.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        app.store.changed = True
-        await app._frame()
-        await pilot.pause(0.05)
-
-
-def toasts(app: T3App) -> list[str]:
-    return [str(n.message) for n in app._notifications]
 
 
 def status_line(app: T3App) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,24 @@ from t3tui.store import Store
 NOW = 1795245230.0  # 12 s after the prompts of eventgen were sent
 SID = "ses_e030be698ffekR7lV1Ew0yneZ6"
 DEAD_URL = "http://127.0.0.1:9"
+
+
+async def wait_for(pilot: Any, app: T3App, predicate: Callable[[], Any], timeout: float = 30.0) -> None:
+    """Repaint from the store until ``predicate()`` holds: a condition, never a fixed sleep
+    (30 s is for a loaded 2-core machine; a quiet one takes milliseconds)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached in time")
+        app.store.changed = True
+        await app._frame()
+        await pilot.pause(0.05)
+
+
+def toasts(app: T3App) -> list[str]:
+    """Every notification so far (run_test records them without showing them)."""
+    return [str(n.message) for n in app._notifications]
 
 
 def clock() -> float:

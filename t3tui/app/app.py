@@ -29,8 +29,10 @@ from textual.widgets import Footer, HelpPanel, Input, Markdown, OptionList
 from textual.worker import Worker, WorkerState
 
 from t3tui import gcpolicy
+from t3tui.app import refresh
 from t3tui.app.panels import PermissionPanel, QuestionPanel
 from t3tui.app.prompt import Drafts, PromptArea
+from t3tui.app.refresh import Item as RefreshItem
 from t3tui.app.sidebar import Sidebar, short_dir
 from t3tui.app.turns import Literal, ThreadView
 from t3tui.client import NotFoundError, OpencodeClient, OpencodeError, UncertainError, ascending_id
@@ -149,9 +151,7 @@ class T3App(App[int]):
         self._models: dict[str, tuple[str, str]] = {}
         self._next_model: tuple[str, str] | None = None
         self._disposed_seen = self.store.disposed_count
-        self._disposing = False
-        self._dispose_retry_at = 0.0
-        self._awaiting_dispose: list[dict[str, str]] = []
+        self.provider_refresh = refresh.RefreshCoordinator(retry_after=self.DISPOSE_RETRY)
         self._armed_at: float | None = None
         self._bindings_key: tuple[bool, bool] | None = None
         self._auto_opened = initial_thread is not None
@@ -963,77 +963,40 @@ class T3App(App[int]):
 
     async def provider_changed(self, provider_id: str, name: str, op: str) -> None:
         """An auth change reaches the model only after a dispose, and on opencode a
-        dispose aborts every running turn: so never dispose while a run is active."""
-        item = {"providerID": provider_id, "provider": name, "op": op}
+        dispose aborts every running turn: the coordinator decides when (app/refresh.py)."""
         with contextlib.suppress(OpencodeError):
             await self.refetch_providers()
-        if self.store.any_active():
-            self.observe({"action": {"kind": "refresh", "status": "pending", **item}})
-            self._toast_refresh(item, deferred=True)
-            return
-        self._disposing = True
-        try:
-            await self._dispose([item])
-        finally:
-            self._disposing = False
+        item = RefreshItem(provider_id, name, "connect" if op == "connect" else "disconnect")
+        self._carry_out(self.provider_refresh.changed(item, self.store.any_active(), time.monotonic()))
 
     def _refresh_providers_if_due(self) -> None:
         store = self.store
         if store.disposed_count != self._disposed_seen:
             self._disposed_seen = store.disposed_count
-            done, self._awaiting_dispose = self._awaiting_dispose, []
-            for item in done:
-                self._toast_refresh(item, deferred=False)
-            self._after_dispose()
-        if (
-            store.refresh_pending
-            and not self._disposing
-            and time.monotonic() >= self._dispose_retry_at
-            and all(p.get("status") == "pending" for p in store.refresh_pending)
-            and not store.any_active()
-        ):
-            items = [
-                {k: str(p.get(k, "")) for k in ("providerID", "provider", "op")}
-                for p in store.refresh_pending
-            ]
-            self._disposing = True
-            self._run_dispose(items)
+            self._carry_out(self.provider_refresh.disposed())
+        self._carry_out(self.provider_refresh.tick(store.any_active(), time.monotonic()))
+
+    def _carry_out(self, commands: list[refresh.Command]) -> None:
+        for cmd in commands:
+            if isinstance(cmd, refresh.Dispose):
+                self._run_dispose()
+            elif isinstance(cmd, refresh.Toast):
+                self._toast_refresh(cmd.item.fields(), cmd.deferred)
+            elif isinstance(cmd, refresh.Failed):
+                self.toast(t("toast.refresh_failed", error=cmd.error), severity="error", timeout=10)
+            elif isinstance(cmd, refresh.Log):
+                self.observe({"action": dict(cmd.action)})
+            elif isinstance(cmd, refresh.Resync):
+                self._after_dispose()
 
     @work(group="dispose", exit_on_error=False)
-    async def _run_dispose(self, items: list[dict[str, str]]) -> None:
-        try:
-            await self._dispose(items)
-        finally:
-            self._disposing = False
-
-    async def _dispose(self, items: list[dict[str, str]]) -> None:
+    async def _run_dispose(self) -> None:
         try:
             result = await self.client.global_dispose()
-        except (OpencodeError, ValueError) as exc:
-            message = exc.message if isinstance(exc, OpencodeError) else str(exc)
-            self._dispose_retry_at = time.monotonic() + self.DISPOSE_RETRY
-            for item in items:
-                self.observe({"action": {"kind": "refresh", "status": "pending", **item}})
-            self.toast(t("toast.refresh_failed", error=message), severity="error", timeout=10)
+        except OpencodeError as exc:
+            self._carry_out(self.provider_refresh.failed(exc.message, time.monotonic()))
             return
-        if result.deferred:
-            for item in items:
-                self.observe(
-                    {
-                        "action": {
-                            "kind": "refresh",
-                            "status": "deferred",
-                            "result": result.model_dump(),
-                            **item,
-                        }
-                    }
-                )
-                self._toast_refresh(item, deferred=True)
-            self._awaiting_dispose.extend(items)
-            return
-        self.observe({"action": {"kind": "refresh", "status": "completed", "result": result.model_dump()}})
-        for item in items:
-            self._toast_refresh(item, deferred=False)
+        self._carry_out(self.provider_refresh.answered(result.deferred, result.model_dump()))
 
     def _toast_refresh(self, item: dict[str, str], deferred: bool) -> None:
         op = "connected" if item.get("op") == "connect" else "disconnected"
@@ -1042,12 +1005,12 @@ class T3App(App[int]):
 
     @work(group="after-dispose", exclusive=True, exit_on_error=False)
     async def _after_dispose(self) -> None:
-        """A dispose happened: refetch providers and resync every directory."""
+        """A dispose happened: refetch providers and have the stream resync (in its own
+        loop, between events: never from the side, see EventStream.request_resync)."""
+        self.stream.request_resync()
         with contextlib.suppress(OpencodeError):
             await self.refetch_providers()
         self._load_default_model()
-        with contextlib.suppress(OpencodeError):
-            await self.stream.resync()
 
     # -- interrupt --------------------------------------------------------------------
 

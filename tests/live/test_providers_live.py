@@ -251,6 +251,9 @@ def random_key(prefix: str = "sk-t3tui-secret-") -> str:
     return prefix + secrets.token_hex(6)
 
 
+RUN_GATE = "provider-run"
+
+
 async def start_slow_turn(pilot: Pilot[Any], mock_model: MockModel) -> None:
     """A slow turn (about 6 s) in a new thread, streaming when this returns.
 
@@ -258,11 +261,14 @@ async def start_slow_turn(pilot: Pilot[Any], mock_model: MockModel) -> None:
     dialog is open: the dialog is prepared first, the run starts, then the dialog is answered."""
     app: T3App = pilot.app  # type: ignore[assignment]
     mock_model.clear_requests()
-    mock_model.set_mode("slow", count=1, interval=0.1, duration=SLOW_CHUNKS * 0.1)
+    # Held after its first chunk until run_ends_then_dispose releases it: on a loaded
+    # machine a run of a few seconds could end before the test looked at it.
+    mock_model.hold(RUN_GATE)
+    mock_model.set_mode("slow", count=1, interval=0.1, duration=SLOW_CHUNKS * 0.1, hold=RUN_GATE)
     app._send(app.current_id, "count slowly")
     await wait_for(
         pilot,
-        lambda: (v := last_view(app)) and "tok3 " in shown_markdown(v),
+        lambda: (v := last_view(app)) and "tok0 " in shown_markdown(v),
         what="the slow turn streaming",
     )
 
@@ -282,6 +288,8 @@ async def run_ends_then_dispose(
     app: T3App = pilot.app  # type: ignore[assignment]
     th = app.current_thread
     assert th is not None
+    assert th.active  # held: still running, whatever the machine's load
+    mock_model.release(RUN_GATE)
 
     def done() -> bool:
         if th.active:
@@ -499,7 +507,7 @@ async def test_failed_dispose_is_retried(
 ) -> None:
     proxy.answer(*DISPOSE, 500, {"name": "UnknownError", "data": {"message": "scripted dispose failure"}})
     async with live_app(clean_auth, tmp_path, url=proxy.url) as (app, pilot):
-        app.DISPOSE_RETRY = 1.0  # the back-off itself is not what this test is about
+        app.provider_refresh.retry_after = 1.0  # the back-off itself is not what this test is about
         toasts = Toasts(app)
         before = app.store.disposed_count
         await connect_via_ui(pilot, random_key())
@@ -663,6 +671,8 @@ async def test_model_picker_lists_connected_providers_and_sets_the_thread_model(
         screen = await wait_for(
             pilot, lambda: isinstance(app.screen, ModelScreen) and app.screen, what="the model picker"
         )
+        # The picker opens at once and fills in when the providers arrive.
+        await wait_for(pilot, lambda: not screen.loading, what="the models to load")
         pairs = {(p, m) for p, m, _ in screen.choices}
         assert ("mock", "slow") in pairs and ("mock", "fast") in pairs
         assert not any(p == PROVIDER for p, _ in pairs)
@@ -677,6 +687,7 @@ async def test_model_picker_lists_connected_providers_and_sets_the_thread_model(
         screen = await wait_for(
             pilot, lambda: isinstance(app.screen, ModelScreen) and app.screen, what="the model picker"
         )
+        await wait_for(pilot, lambda: not screen.loading, what="the models to load")
         pairs = {(p, m) for p, m, _ in screen.choices}
         assert ("mock", "slow") in pairs and any(p == PROVIDER for p, _ in pairs)
         await pilot.press(*"mock/slow")
