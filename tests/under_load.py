@@ -76,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.flush()
 
     signal.signal(signal.SIGTERM, interrupt)
+    # Started in the background by a script (``under_load.py &``), SIGINT is ignored and
+    # every process started from here would inherit that: the suite runs as from a terminal.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     busy = start_busy(args.busy)
     started_all = time.monotonic()
     passed = 0

@@ -182,10 +182,17 @@ class PtyApp:
             env=env,
             cwd=cwd,
             start_new_session=True,
-            preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
+            preexec_fn=self._as_from_a_terminal,
         )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
+
+    @staticmethod
+    def _as_from_a_terminal() -> None:
+        """In the child: the pty is its controlling terminal, and Ctrl+C's SIGINT is not
+        ignored even when pytest was started with it ignored (``cmd &`` in a script)."""
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
     @property
     def pid(self) -> int:
