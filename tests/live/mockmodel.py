@@ -13,8 +13,8 @@ Endpoints
   requests use that mode whatever model they name; ``{"mode": "slow"}`` (no count) sets a default
   mode for every later request; ``{"mode": null}`` / ``{"reset": true}`` clears both.
   Mode parameters can ride along: ``{"mode": "slow", "interval": 0.05, "duration": 2}``
-  (``fast``: tokens, interval; ``slow``: interval, duration, hold; ``bench``: chunks, interval).
-  ``hold: NAME`` makes a ``slow`` stream wait after its first chunk until ``release(NAME)``
+  (``fast``: tokens, interval, hold; ``slow``: interval, duration, hold; ``bench``: chunks, interval).
+  ``hold: NAME`` makes a ``fast`` or ``slow`` stream wait after its first chunk until ``release(NAME)``
   (``hold(NAME)`` closes the gate first; ``reset()`` opens every gate), so that a test can
   keep runs going until it has seen what it waits for, however slow the machine.
 - ``GET  /control``              the current overrides and the request count.
@@ -249,14 +249,16 @@ class _Handler(BaseHTTPRequestHandler):
             stream.text(_words(TITLE_TEXT))
         elif mode == "fast":
             n = int(params.get("tokens", FAST_TOKENS))
-            stream.text([f"tok{i} " for i in range(n)], interval=float(params.get("interval", 0)))
+            stream.text(
+                [f"tok{i} " for i in range(n)],
+                interval=float(params.get("interval", 0)),
+                gate=mock._held(params),
+            )
         elif mode == "slow":
             interval = float(params.get("interval", SLOW_INTERVAL))
             duration = float(params.get("duration", SLOW_DURATION))
             n = max(1, int(round(duration / interval)))
-            hold = params.get("hold")
-            gate = mock._gate(str(hold)) if hold is not None else None
-            stream.text([f"tok{i} " for i in range(n)], interval=interval, gate=gate)
+            stream.text([f"tok{i} " for i in range(n)], interval=interval, gate=mock._held(params))
         elif mode == "bench":
             n = int(params.get("chunks", BENCH_CHUNKS))
             stream.text([f"tok{i} " for i in range(n)], interval=float(params.get("interval", 0)))
@@ -511,6 +513,10 @@ class MockModel:
     def _gate(self, name: str) -> threading.Event:
         with self._lock:
             return self._gates.setdefault(name, threading.Event())
+
+    def _held(self, params: dict) -> threading.Event | None:
+        hold = params.get("hold")
+        return self._gate(str(hold)) if hold is not None else None
 
     def hold(self, name: str) -> None:
         """Close gate ``name``: ``slow`` streams with ``hold=name`` wait after their first chunk."""
