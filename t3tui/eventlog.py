@@ -367,6 +367,8 @@ def turn_dump(turn: Turn) -> dict[str, Any]:
         "prompt": turn.prompt,
         "text": turn.text,
         "error": turn.error if turn.state == "error" else None,
+        "settledBy": turn.settled_by,
+        "reverted": turn.reverted,
     }
 
 
@@ -412,7 +414,12 @@ def summary(store: Store) -> str:
             turn = th.turns[tid]
             prompt = turn.prompt.replace("\n", " ")
             text = turn.text.replace("\n", " ")
-            lines.append(f"  - {turn.id} [{turn.state}] {_clip(prompt, 60)!r}")
+            how = turn.state
+            if turn.state == "interrupted" and turn.settled_by:
+                how += f", {turn.settled_by}"  # why it ended (docs/state-rules.md)
+            if turn.reverted:
+                how += ", reverted"
+            lines.append(f"  - {turn.id} [{how}] {_clip(prompt, 60)!r}")
             if text:
                 lines.append(f"      {_clip(text, 100)!r}")
             if turn.state == "error" and turn.error:

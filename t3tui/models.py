@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
 
 
 class Wire(BaseModel):
@@ -70,6 +70,26 @@ class ModelRef(Wire):
     variant: str | None = None
 
 
+class SessionRevert(Wire):
+    """``Session.revert``: an undo (``POST /session/{id}/revert``) holds the messages from
+    ``messageID`` on as reverted until ``unrevert`` or the next prompt removes them."""
+
+    messageID: str
+    partID: str | None = None
+
+
+def _revert(value: Any) -> Any:
+    """A revert the client can use, or None: a malformed ``revert`` (not an object, no
+    message id) must not make the whole session unreadable."""
+    if not isinstance(value, dict):
+        return None
+    mid = value.get("messageID")
+    if not isinstance(mid, str) or not mid:
+        return None
+    part = value.get("partID")
+    return {**value, "partID": part if isinstance(part, str) else None}
+
+
 class Session(Wire):
     id: str
     slug: str | None = None
@@ -81,6 +101,7 @@ class Session(Wire):
     agent: str | None = None
     model: ModelRef | None = None
     time: SessionTime = Field(default_factory=SessionTime)
+    revert: Annotated[SessionRevert | None, BeforeValidator(_revert)] = None
 
 
 class StatusIdle(Wire):

@@ -41,6 +41,24 @@ SETTLED: frozenset[str] = frozenset({"completed", "interrupted", "error"})
 TEXTUAL_PARTS: frozenset[str] = frozenset({"text", "reasoning"})
 DEDUPE_WINDOW = 8192
 
+# Who settled a turn (``Turn.settled_by``; docs/state-rules.md, "Why a turn ended"):
+#   "server"   the server said how it ended (a finish, an error, or its record of a turn
+#              this client never saw running);
+#   "user"     this client interrupted it;
+#   "aborted"  the server said MessageAbortedError and this client did not ask;
+#   "disposed" an instance dispose (global.disposed / server.instance.disposed) closed it;
+#   "resync"   a resync after a reconnect found the session idle (restart, lost link);
+#   "local"    the session went idle without the server saying how the turn ended.
+SettledBy = Literal["server", "user", "aborted", "disposed", "resync", "local"]
+# Settled without the server's word: a busy for the same turn may reopen these.
+UNSURE: frozenset[str] = frozenset({"local", "resync"})
+# opencode aborts the runs of an instance and only then says it was disposed (about
+# 0.3 s later, seen live): an abort this client did not ask for, that ended a run this
+# long before a dispose of its directory, with no run since, was the dispose's.
+DISPOSE_WINDOW_MS = 10_000.0
+# The tool of a shell command the user ran (opencode's ``!cmd``, POST /session/{id}/shell).
+SHELL_TOOL = "bash"
+
 
 def _discard(ids: list[str], item: str) -> None:
     """Remove ``item`` from the sorted list ``ids``, if it is there (no linear scan)."""
@@ -206,9 +224,8 @@ class Turn:
         self.error: str | None = None
         self.started_at: float | None = None
         self.completed_at: float | None = None
-        # "user" (interrupt), "server" (the server said the run ended) or "local"
-        # (settled by the rule without the server saying how the turn ended).
-        self.settled_by: str | None = None
+        # Who settled it (see SettledBy above); None while it is open.
+        self.settled_by: SettledBy | None = None
         self.synthetic = False
         self.optimistic_prompt: str | None = None
         # The stream-open count when this client sent the prompt, until the server
@@ -232,10 +249,57 @@ class Turn:
         return None
 
     @property
+    def reverted(self) -> bool:
+        """Undone on the server (``Session.revert``): this turn is from the reverted
+        message on, kept until ``unrevert`` or the next prompt removes it."""
+        rid = self.thread.revert_id
+        return rid is not None and self.id >= rid
+
+    def shell_part(self) -> PartState | None:
+        """The bash tool part, when this turn is a shell command the user ran (opencode's
+        ``!cmd``): a user message of synthetic text only ("The following tool was
+        executed by the user"), answered by one assistant message that holds a bash
+        tool call and nothing a model wrote (no step, no text)."""
+        user = self.user
+        if user is None or len(self.assistant) != 1:
+            return None
+        texts = [p for p in user.parts.values() if p.type == "text"]
+        if not texts or not all(p.hidden for p in texts):
+            return None
+        msg = self.thread.messages.get(self.assistant[0])
+        if msg is None:
+            return None
+        tool: PartState | None = None
+        for part in msg.parts.values():
+            if part.type != "tool" or tool is not None:
+                return None
+            tool = part
+        data: Any = tool.data if tool is not None else None
+        if data is None or data.tool != SHELL_TOOL:
+            return None
+        command = (data.state.input or {}).get("command")
+        return tool if isinstance(command, str) else None
+
+    @property
+    def shell_command(self) -> str | None:
+        part = self.shell_part()
+        return part.data.state.input["command"] if part is not None else None  # type: ignore[union-attr]
+
+    def shell_done(self) -> bool:
+        """A shell command whose tool completed: the turn completed, though opencode
+        writes no ``finish`` for it."""
+        part = self.shell_part()
+        return part is not None and part.data.state.status == "completed"  # type: ignore[union-attr]
+
+    @property
     def prompt(self) -> str:
         if self.user is not None:
             parts = [p for p in self.user.sorted_parts() if p.type == "text"]
             shown = [p for p in parts if not p.hidden]
+            if parts and not shown:
+                command = self.shell_command
+                if command is not None:
+                    return f"$ {command}"
             text = "".join(p.text for p in (shown or parts))
             if text or self.optimistic_prompt is None:
                 return text
@@ -284,6 +348,11 @@ class Thread:
         "interrupt_error",
         "busy_since",
         "run_latest",
+        "abort_gen",
+        "interrupt_gen",
+        "dispose_gen",
+        "aborted",
+        "aborted_at",
     )
 
     def __init__(self, session_id: str, directory: str | None) -> None:
@@ -308,6 +377,15 @@ class Thread:
         self.interrupt_error: str | None = None
         self.busy_since: float | None = None
         self.run_latest: str | None = None  # the newest turn open in the current run
+        # The ``active_gen`` of the run in which the server said MessageAbortedError, this
+        # client interrupted, or a dispose came: how the run's open turns end.
+        self.abort_gen = -1
+        self.interrupt_gen = -1
+        self.dispose_gen = -1
+        # The turns an abort this client did not ask for ended, and when (clock ms): a
+        # dispose that follows closed them.
+        self.aborted: list[str] = []
+        self.aborted_at: float | None = None
 
     @property
     def active(self) -> bool:
@@ -316,6 +394,21 @@ class Thread:
     @property
     def title(self) -> str:
         return (self.session.title if self.session is not None else None) or ""
+
+    @property
+    def revert_id(self) -> str | None:
+        """The message an undo reverted from (``Session.revert.messageID``), if any."""
+        s = self.session
+        r = s.revert if s is not None else None
+        return r.messageID if r is not None else None
+
+    def latest_turn(self) -> Turn | None:
+        """The newest turn that is not reverted: the one that decides the status."""
+        rid = self.revert_id
+        for tid in reversed(self.order):
+            if rid is None or tid < rid:
+                return self.turns[tid]
+        return None
 
     @property
     def parent_id(self) -> str | None:
@@ -381,6 +474,9 @@ class Store:
         # and are dropped when a snapshot next looks.
         self._live: dict[str | None, dict[str, Thread]] = {}
         self._asking: dict[str | None, dict[str, Thread]] = {}
+        # Threads whose last run an abort this client did not ask for ended (see
+        # DISPOSE_WINDOW_MS); a dispose looks at these.
+        self._aborted: dict[str, Thread] = {}
         self._handlers: dict[str, Callable[[dict[str, Any], str | None], None]] = {
             "message.part.delta": self._on_delta,
             "message.part.updated": self._on_part_updated,
@@ -398,8 +494,8 @@ class Store:
             "question.asked": self._on_question_asked,
             "question.replied": self._on_question_done,
             "question.rejected": self._on_question_done,
-            "global.disposed": self._on_disposed,
-            "server.instance.disposed": self._on_disposed,
+            "global.disposed": self._on_global_disposed,
+            "server.instance.disposed": self._on_instance_disposed,
         }
 
     # -- entry points -----------------------------------------------------------------
@@ -522,9 +618,9 @@ class Store:
     @staticmethod
     def _stamp(th: Thread, turn: Turn) -> None:
         """An open turn of a running thread belongs to the current run."""
-        if th.active and not turn.synthetic:
+        if th.active:
             turn.run = th.active_gen
-            if th.run_latest is None or turn.id > th.run_latest:
+            if not turn.synthetic and (th.run_latest is None or turn.id > th.run_latest):
                 th.run_latest = turn.id
 
     def _set_state(self, turn: Turn, state: TurnState) -> None:
@@ -751,19 +847,37 @@ class Store:
         elif err is not None and not err.aborted:
             state = "error"
             turn.error = err.text
-        elif last is not None and last.finished:
+        elif last is not None and (last.finished or (last.completed is not None and turn.shell_done())):
             state = "completed"
         else:
             state = "interrupted"
         self._set_state(turn, state)
         done = last.completed if last is not None else None
         turn.completed_at = done if done is not None else self.clock() * 1000
-        if by is not None:
-            turn.settled_by = by
-        elif state == "error" or turn.has_evidence():
+        if state != "interrupted":
             turn.settled_by = "server"  # the server said how it ended (an error is news)
+        elif by is not None:
+            turn.settled_by = by
+        elif err is not None:  # MessageAbortedError
+            self._aborted_by_server(turn)
+        elif turn.has_evidence():
+            turn.settled_by = "server"
         else:
             turn.settled_by = "local"
+
+    def _aborted_by_server(self, turn: Turn) -> None:
+        """The server said MessageAbortedError for a turn this client did not interrupt."""
+        if turn.run < 0:
+            # Never seen running here (loaded from the history): who aborted it, and
+            # when, is not known; the server's record says it was aborted.
+            turn.settled_by = "server"
+            return
+        turn.settled_by = "aborted"
+        th = turn.thread
+        th.aborted_at = self.clock() * 1000
+        if turn.id not in th.aborted:
+            th.aborted.append(turn.id)
+        self._aborted[th.id] = th
 
     def _refine(self, turn: Turn) -> None:
         """Late truth refines a settled turn, only upward in information (rule 3).
@@ -780,16 +894,34 @@ class Store:
         if err is not None and not err.aborted:
             turn.error = err.text
             self._set_state(turn, "error")
-        elif last.finished:
+        elif last.finished or (last.completed is not None and err is None and turn.shell_done()):
             self._set_state(turn, "completed")
         else:
+            if err is not None and turn.settled_by in UNSURE:
+                self._aborted_by_server(turn)  # the server's word on how it ended, late
+                self.dirty.add(turn.thread.id)
             return
         turn.completed_at = last.completed or turn.completed_at or self.clock() * 1000
         turn.settled_by = "server"
         th = turn.thread
-        if not th.active and turn.state == "error" and th.order and th.order[-1] == turn.id:
+        if not th.active and turn.state == "error" and th.latest_turn() is turn:
             th.status = "error"
             th.last_error = turn.error
+
+    def _decide_status(self, th: Thread) -> None:
+        """The status of a thread that is not running: its latest turn (not reverted)
+        decides. A thread whose every turn is reverted is ready; one with no turn
+        known keeps what the events said."""
+        if th.active or not th.order:
+            return
+        latest = th.latest_turn()
+        if latest is not None and latest.state == "error":
+            th.status = "error"
+            th.last_error = latest.error
+        else:
+            th.status = "ready"
+            th.last_error = None
+        self.dirty.add(th.id)
 
     def _activate(self, th: Thread, status: ThreadStatus) -> None:
         was_active = th.active
@@ -805,11 +937,14 @@ class Store:
         th.pending_error = None
         th.interrupt_error = None
         th.busy_since = self.clock() * 1000
+        if th.aborted:
+            th.aborted = []  # a new run: a dispose from now on is not what ended those
+            self._aborted.pop(th.id, None)
         # The session is running again: a latest turn that was settled without the
         # server's word (and not by the user) is the one it runs.
         if th.order and not th.open:
             latest = th.turns[th.order[-1]]
-            if latest.settled_by == "local" and not latest.has_evidence():
+            if latest.settled_by in UNSURE and not latest.has_evidence():
                 latest.error = None
                 self._set_state(latest, "running")
 
@@ -823,9 +958,23 @@ class Store:
         """
         waiting = set() if snapshot else {tid for tid in th.open if th.turns[tid].unconfirmed is not None}
         moving_to_error = th.pending_error
+        # Why the run's open turns end, when the server does not say (docs/state-rules.md).
+        gen = th.active_gen
+        by: SettledBy | None = None
+        if th.dispose_gen == gen:
+            by = "disposed"
+        elif th.interrupt_gen == gen:
+            by = "user"
+        elif th.abort_gen == gen:
+            by = "aborted"
+        elif snapshot:
+            by = "resync"
         for tid in reversed(th.open[:]):  # from the end: each removal is then cheap
             if tid not in waiting:
-                self._settle(th.turns[tid], moving_to_error)
+                turn = th.turns[tid]
+                self._settle(turn, moving_to_error, by)
+                if turn.settled_by == "aborted":
+                    self._aborted_by_server(turn)
         if waiting:
             self._arrange(th)
             th.pending_error = None
@@ -955,7 +1104,14 @@ class Store:
     def _on_part_updated(self, props: dict[str, Any], directory: str | None) -> None:
         data = props["part"]
         th = self._thread(props.get("sessionID") or data.get("sessionID"), directory)
-        self._apply_part(th, data)
+        part = self._apply_part(th, data)
+        if part.type == "tool" and not th.active:
+            # A shell command's tool that completes after the run went idle completes
+            # its turn (late truth, rule 3).
+            tid = part.message.turn_id
+            turn = th.turns.get(tid) if tid is not None else None
+            if turn is not None and turn.state == "interrupted":
+                self._refine(turn)
 
     def _on_part_removed(self, props: dict[str, Any], directory: str | None) -> None:
         pid = props["partID"]
@@ -1002,7 +1158,12 @@ class Store:
             th.directory = info.directory
             self.directories.setdefault(info.directory, None)
             self._relocate(th)
+        reverted = th.revert_id
         th.session = info
+        if th.revert_id != reverted:
+            # An undo or a redo: the turns it covers look reverted (or no longer), and
+            # the latest turn left decides the status.
+            self._decide_status(th)
         return th
 
     def _on_session_deleted(self, props: dict[str, Any], directory: str | None) -> None:
@@ -1063,6 +1224,7 @@ class Store:
         raw = props.get("error")
         err = MessageError.model_validate(raw) if raw is not None else MessageError()
         if err.aborted:
+            self._on_aborted(props, directory)
             return
         th = self._thread(sid, directory)
         if th.active:
@@ -1075,13 +1237,37 @@ class Store:
         # second after idle), or of a prompt whose run never showed as busy.
         th.status = "error"
         th.last_error = err.text
-        if th.order:
-            latest = th.turns[th.order[-1]]
-            if latest.state == "interrupted" and latest.settled_by == "local" and not latest.has_evidence():
-                latest.error = err.text
-                self._set_state(latest, "error")
-                latest.settled_by = "server"
-                latest.completed_at = self.clock() * 1000
+        latest = th.latest_turn()
+        if (
+            latest is not None
+            and latest.state == "interrupted"
+            and latest.settled_by in UNSURE
+            and not latest.has_evidence()
+        ):
+            latest.error = err.text
+            self._set_state(latest, "error")
+            latest.settled_by = "server"
+            latest.completed_at = self.clock() * 1000
+
+    def _on_aborted(self, props: dict[str, Any], directory: str | None) -> None:
+        """``session.error`` MessageAbortedError: the run was aborted. By this client if
+        it interrupted the run, else by another client (or a dispose, which says so
+        right after). It ends the run's open turns when the session goes idle."""
+        th = self._known(props, directory)
+        if th is None:
+            return
+        if th.active:
+            th.abort_gen = th.active_gen
+            return
+        # Said after idle: the latest turn, settled without the server's word, was aborted.
+        latest = th.latest_turn()
+        if (
+            latest is not None
+            and latest.state == "interrupted"
+            and latest.settled_by in UNSURE
+            and not latest.has_evidence()
+        ):
+            self._aborted_by_server(latest)
 
     def _asked(self, req: PermissionRequest | QuestionRequest, pending: str, directory: str | None) -> None:
         """The server waits on the user, so the session is running (docs/state-rules.md)."""
@@ -1108,12 +1294,44 @@ class Store:
     def _on_question_done(self, props: dict[str, Any], directory: str | None) -> None:
         self._answered(props, "questions", directory)
 
-    def _on_disposed(self, props: dict[str, Any], directory: str | None) -> None:
-        """A dispose happened (global or of an instance): it carries no action id, so it
-        completes every pending provider refresh (STATE.md, "Provider refresh")."""
+    def _on_global_disposed(self, props: dict[str, Any], directory: str | None) -> None:
+        self._on_disposed(None)
+
+    def _on_instance_disposed(self, props: dict[str, Any], directory: str | None) -> None:
+        target = props.get("directory")
+        self._on_disposed(target if isinstance(target, str) and target else directory)
+
+    def _on_disposed(self, directory: str | None) -> None:
+        """A dispose happened, of ``directory``'s instance or (None) of every one.
+
+        It carries no action id, so it completes every pending provider refresh
+        (STATE.md, "Provider refresh"). And it closes the runs of its instances: opencode
+        aborts them first (MessageAbortedError, idle), then says it disposed; a run that
+        is still going ends as disposed when it goes idle (docs/state-rules.md).
+        """
         self.disposed_count += 1
         self.refresh_pending.clear()
         self.changed = True
+        for d in list(self._live) if directory is None else [directory]:
+            for th in self._indexed(self._live, d):
+                if th.active:
+                    th.dispose_gen = th.active_gen
+        now = self.clock() * 1000
+        for sid, th in list(self._aborted.items()):
+            if self.threads.get(sid) is not th or not th.aborted or th.active:
+                del self._aborted[sid]
+                continue
+            recent = th.aborted_at is not None and now - th.aborted_at <= DISPOSE_WINDOW_MS
+            if not recent:
+                del self._aborted[sid]
+            elif directory is None or th.directory == directory:
+                del self._aborted[sid]
+                for tid in th.aborted:
+                    turn = th.turns.get(tid)
+                    if turn is not None and turn.settled_by == "aborted":
+                        turn.settled_by = "disposed"
+                        self.dirty.add(th.id)
+                th.aborted = []
 
     # -- snapshots --------------------------------------------------------------------
 
@@ -1183,6 +1401,9 @@ class Store:
         for turn in th.turns.values():
             if turn.state == "interrupted":
                 self._refine(turn)
+        # The history as the server has it: its latest turn decides (an error in an
+        # earlier turn, answered on the way, must not stick).
+        self._decide_status(th)
 
     def _snapshot_requests(self, directory: str | None, data: Any, model: Any, attr: str) -> None:
         if not isinstance(data, list):
@@ -1233,6 +1454,7 @@ class Store:
         if ok is False:
             # The abort failed: undo what the server has not confirmed (rule 2).
             th.interrupt_error = str(action.get("error") or "interrupt failed")
+            th.interrupt_gen = -1
             if not th.active:
                 return
             for tid in reversed(th.order):
@@ -1244,6 +1466,7 @@ class Store:
             return
         if not th.active:
             return
+        th.interrupt_gen = th.active_gen
         running = th.running_turn()
         if running is not None:
             self._settle_interrupted(running)

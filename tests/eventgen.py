@@ -31,7 +31,11 @@ def ev(
 
 
 def session_info(
-    sid: str, directory: str = DIR, title: str = "A thread", parent: str | None = None
+    sid: str,
+    directory: str = DIR,
+    title: str = "A thread",
+    parent: str | None = None,
+    revert: str | None = None,
 ) -> dict[str, Any]:
     info: dict[str, Any] = {
         "id": sid,
@@ -44,6 +48,13 @@ def session_info(
     }
     if parent:
         info["parentID"] = parent
+    if revert:
+        # An undo from message ``revert`` on (POST /session/{id}/revert), as opencode says it.
+        info["revert"] = {
+            "messageID": revert,
+            "snapshot": "5369e912c7f3f59350942820ab468c9e2681ffbb",
+            "diff": "",
+        }
     return info
 
 
@@ -137,6 +148,71 @@ def session_error(sid: str, name: str, message: str, directory: str = DIR) -> di
 
 
 ABORTED = {"name": "MessageAbortedError", "data": {"message": "Aborted"}}
+
+
+SHELL_MARKER = "The following tool was executed by the user"
+
+
+def shell_run(
+    sid: str, command: str = "echo hi", output: str = "hi\n", directory: str = DIR, done: bool = True
+) -> tuple[str, str, list[dict[str, Any]]]:
+    """A shell command another client ran (opencode's ``!cmd``, ``POST /session/{id}/shell``),
+    in the order opencode 1.18.33 sends it (tests/fixtures/n_shell_from_another_client.jsonl):
+    busy, a user message of synthetic text, an assistant message with a bash tool and no
+    finish, completed before its tool, then idle."""
+    user, asst, upart, tool = new_id("msg"), new_id("msg"), new_id("prt"), new_id("prt")
+    marker = {
+        "id": upart,
+        "sessionID": sid,
+        "messageID": user,
+        "type": "text",
+        "text": SHELL_MARKER,
+        "synthetic": True,
+    }
+
+    def bash(state: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": tool,
+            "sessionID": sid,
+            "messageID": asst,
+            "type": "tool",
+            "callID": "01M8S7VWEVX74C6XJ0H8V6BQ48",
+            "tool": "bash",
+            "state": state,
+        }
+
+    started = {"status": "running", "time": {"start": 1795245218300}, "input": {"command": command}}
+    out = [
+        status(sid, "busy", directory),
+        msg_updated(user_info(sid, user), directory),
+        part_updated(marker, directory),
+        msg_updated(assistant_info(sid, asst, user), directory),
+        part_updated(bash(started), directory),
+        part_updated(bash({**started, "metadata": {"output": output}}), directory),
+    ]
+    if done:
+        finished = {
+            "status": "completed",
+            "time": {"start": 1795245218300, "end": 1795245218400},
+            "input": {"command": command},
+            "title": "",
+            "metadata": {"output": output},
+            "output": output,
+        }
+        out += [
+            msg_updated(assistant_info(sid, asst, user, completed=True), directory),
+            part_updated(bash(finished), directory),
+            *idle(sid, directory),
+        ]
+    return user, asst, out
+
+
+def instance_disposed(directory: str = DIR) -> dict[str, Any]:
+    return ev("server.instance.disposed", {"directory": directory}, directory)
+
+
+def global_disposed() -> dict[str, Any]:
+    return ev("global.disposed", {}, "global")
 
 
 def permission_asked(sid: str, rid: str, directory: str = DIR) -> dict[str, Any]:

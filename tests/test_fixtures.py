@@ -206,3 +206,89 @@ def test_replay_cli_summary_and_missing_file(capsys: pytest.CaptureFixture[str])
     assert "interrupted" in out and "Count slowly" in out
     assert main(["replay", str(FIXTURES / "nope.jsonl")]) == 2
     assert "no such log file" in capsys.readouterr().err
+
+
+# -- how turns end and look (issue 12): real captures of opencode 1.18.33 ------------------
+
+
+def settled_by(name: str) -> list[tuple[str, str | None]]:
+    return [(t["state"], t["settledBy"]) for th in state(name)["threads"] for t in th["turns"]]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        # Completed or failed: the server said how.
+        ("b_prompt.jsonl", [("completed", "server")]),
+        ("d_error400.jsonl", [("error", "server")]),
+        # The capture aborted the run with POST /abort; t3tui did not ask: another client.
+        ("c_abort.jsonl", [("interrupted", "aborted")]),
+        # Killed mid-run: the stream just ended, nothing is settled without evidence.
+        ("i_kill_sigkill.jsonl", [("running", None)]),
+        # A dispose while a turn runs: opencode aborts it, then says it disposed.
+        ("g2_global_dispose_running.jsonl", [("interrupted", "disposed")]),
+        ("h_instance_dispose_running.jsonl", [("interrupted", "disposed")]),
+        # A dispose of idle instances ends nothing.
+        ("g_global_dispose_idle.jsonl", []),
+    ],
+)
+def test_who_settled_each_turn_of_the_real_captures(name: str, expected: list[tuple[str, Any]]) -> None:
+    assert settled_by(name) == expected
+
+
+def test_a_killed_server_restarted_settles_its_turn_by_the_resync() -> None:
+    store = replay(FIXTURES / "i_kill_sigkill.jsonl")
+    [th] = store.threads.values()
+    # The restarted server (PROTOCOL.md, i): idle, and its copy of the turn has no end.
+    store.apply({"stream": "open"})
+    store.apply({"snapshot": {"kind": "status", "directory": th.directory, "data": {}}})
+    [turn] = th.sorted_turns()
+    assert (turn.state, turn.settled_by) == ("interrupted", "resync")
+    assert turn.text == "tok0 tok1 tok2 "
+
+
+def test_a_shell_command_run_from_another_client_is_a_completed_command() -> None:
+    # POST /session/{id}/shell {"command": "echo hi", "agent": "build"}, seen live, then
+    # the thread's messages loaded again (the last line of the capture).
+    th = only_thread(state("n_shell_from_another_client.jsonl"))
+    [turn] = th["turns"]
+    assert turn["prompt"] == "$ echo hi"
+    assert turn["state"] == "completed"
+    assert th["status"] == "ready"
+    store = replay(FIXTURES / "n_shell_from_another_client.jsonl")
+    [th_obj] = store.threads.values()
+    [tool] = [p.data for m in th_obj.sorted_turns()[0].messages() for p in m.sorted_parts()]
+    assert (tool.tool, tool.state.status, tool.state.output) == ("bash", "completed", "hi\n")
+
+
+def test_a_reverted_turn_is_marked_and_an_unrevert_clears_it() -> None:
+    # Two prompts, an undo of the second, a redo, the undo again (POST revert/unrevert).
+    store = Store()
+    seen: list[tuple[bool, ...]] = []
+    for obs in read_log(FIXTURES / "o_revert_unrevert_revert.jsonl"):
+        store.apply(obs)
+        for th in store.threads.values():
+            marks = tuple(t.reverted for t in th.sorted_turns())
+            if marks and (not seen or seen[-1] != marks):
+                seen.append(marks)
+    assert seen == [(False,), (False, False), (False, True), (False, False), (False, True)]
+    th = only_thread(dump(store))
+    assert [(t["prompt"], t["reverted"]) for t in th["turns"]] == [("first", False), ("second", True)]
+    assert th["status"] == "ready"
+
+
+def test_a_thread_whose_error_was_followed_by_a_success_is_ready_after_a_restart() -> None:
+    # t3tui restarted with --session: the sessions, the status, then the thread's messages
+    # (the capture's last line, GET /session/{id}/message after a 400 and a success).
+    lines = list(read_log(FIXTURES / "p_error400_then_ok.jsonl"))
+    [messages] = [o for o in lines if "snapshot" in o and o["snapshot"]["kind"] == "messages"]
+    store = Store()
+    store.apply({"stream": "open"})
+    store.apply({"snapshot": {"kind": "status", "directory": messages["snapshot"]["directory"], "data": {}}})
+    store.apply(messages)
+    th = only_thread(dump(store))
+    assert [t["state"] for t in th["turns"]] == ["error", "completed"]
+    assert th["status"] == "ready"
+    assert th["lastError"] is None
+    # The live run said the same.
+    assert only_thread(state("p_error400_then_ok.jsonl"))["status"] == "ready"
