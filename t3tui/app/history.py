@@ -36,12 +36,22 @@ from t3tui.store import Turn
 Clock = Callable[[], float]
 CACHE_TURNS = 40  # rendered turns kept (their lines); heights are kept for all
 BAR = "█"  # the prompt's left bar, as Textual draws `border-left: thick`
+REVERTED = Style(dim=True)
 
 
 def turn_key(turn: Turn) -> tuple[Any, ...]:
     """What a turn's rendering depends on (the store bumps part versions on change)."""
     parts = tuple((p.id, p.version) for msg in turn.messages() for p in msg.sorted_parts())
-    return (parts, turn.prompt, turn.state, turn.error, turn.started_at, turn.completed_at)
+    return (
+        parts,
+        turn.prompt,
+        turn.state,
+        turn.error,
+        turn.started_at,
+        turn.completed_at,
+        turn.settled_by,
+        turn.reverted,
+    )
 
 
 def _wrapped(text: str, width: int) -> int:
@@ -275,6 +285,8 @@ class HistoryView(Widget):
         out.append(Strip.blank(width))
         # Line API content gets no default colours: the widget's own are the base.
         base = self.rich_style
+        if turn.reverted:
+            base = base + REVERTED  # undone on the server: shown, dimmed
         return [strip.apply_style(base) for strip in out]
 
     def render_line(self, y: int) -> Strip:

@@ -199,6 +199,11 @@ class TurnView(Vertical):
     """
 
     compact = False
+    DEFAULT_CSS = """
+    TurnView.-reverted {
+        opacity: 55%;
+    }
+    """
 
     def __init__(self, turn: Turn, clock: Clock) -> None:
         super().__init__(classes=f"turn -{turn.state}", id=f"turn-{turn.id}")
@@ -277,11 +282,19 @@ class TurnView(Vertical):
         turn = self.turn
         now = self.clock() * 1000
         state = turn.state
-        key = (state, turn.error, int(now / 1000) if state == "running" else None, turn.thread.status)
+        key = (
+            state,
+            turn.error,
+            int(now / 1000) if state == "running" else None,
+            turn.thread.status,
+            turn.settled_by,
+            turn.reverted,
+        )
         if key == self._shown_state:
             return
         self._shown_state = key
         self._set_state_class(state)
+        self.set_class(turn.reverted, "-reverted")
         if state == "error":
             card = self.query_one(".error-card", Literal)
             card.show(error_card_text(turn))
@@ -308,7 +321,39 @@ def error_card_text(turn: Turn) -> str:
     return text + "\n" + t("turn.keys_hint")
 
 
+# Why a turn that did not complete ended, by who settled it (Turn.settled_by).
+WHY = {
+    "user": "turn.why_user",
+    "aborted": "turn.why_aborted",
+    "disposed": "turn.why_disposed",
+    "resync": "turn.why_resync",
+    "local": "turn.why_local",
+}
+
+
+def why_ended(turn: Turn) -> str:
+    """Why an interrupted turn ended, in a few words ("" when nobody knows)."""
+    by = turn.settled_by
+    if by == "server":
+        # The server's account: an abort seen only in the history, or a message it
+        # marked over with neither a finish nor an error.
+        last = turn.last_assistant()
+        aborted = last is not None and last.error is not None and last.error.aborted
+        return t("turn.why_aborted_earlier") if aborted else t("turn.why_local")
+    key = WHY.get(by or "")
+    return t(key) if key else ""
+
+
 def turn_status_text(turn: Turn, now_ms: float) -> str:
+    """The state line of a turn: its state, why it ended if it did not complete, and
+    whether it is reverted."""
+    line = _state_text(turn, now_ms)
+    if turn.reverted:
+        line += " · " + t("turn.reverted")
+    return line
+
+
+def _state_text(turn: Turn, now_ms: float) -> str:
     started = turn.started_at
     if turn.state == "queued":
         return t("turn.queued")
@@ -330,7 +375,8 @@ def turn_status_text(turn: Turn, now_ms: float) -> str:
         end = turn.completed_at if turn.completed_at is not None else now_ms
         return t("turn.worked", elapsed=duration((end - started) / 1000 if started is not None else None))
     if turn.state == "interrupted":
-        return t("turn.interrupted")
+        why = why_ended(turn)
+        return t("turn.interrupted") + (" · " + why if why else "")
     return t("turn.error")
 
 
