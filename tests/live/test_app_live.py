@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 from textual.pilot import Pilot
 from textual.widgets import Markdown
 
@@ -24,6 +25,7 @@ from t3tui.app.app import T3App
 from t3tui.app.panels import PermissionPanel, QuestionPanel
 from t3tui.app.turns import Literal, ToolView, TurnView
 from t3tui.client import OpencodeClient, OpencodeError
+from t3tui.eventlog import thread_dump
 from t3tui.i18n import t
 from t3tui.store import Turn
 
@@ -310,7 +312,7 @@ async def test_double_escape_interrupts_and_keeps_streamed_text(
 
         await pilot.press("escape")
         await one_frame(pilot)
-        assert state_text(view) == "Interrupted"
+        assert state_text(view) == "Interrupted · you interrupted it"
         assert last_turn(app).state == "interrupted"
         kept = shown_markdown(view)
         assert kept.startswith("tok0 tok1 tok2 tok3")
@@ -327,7 +329,8 @@ async def test_double_escape_interrupts_and_keeps_streamed_text(
         await wait_for(
             pilot, lambda: "Esc again" not in footer_text(app) and "Interrupt" not in footer_text(app)
         )
-        assert state_text(view) == "Interrupted"
+        # The server's MessageAbortedError that follows does not make it someone else's.
+        assert state_text(view) == "Interrupted · you interrupted it"
         assert last_turn(app).state == "interrupted"
         assert shown_markdown(view).startswith(kept.strip())
         assert not [m for m in toasts(app) if "Could not interrupt" in m]
@@ -450,7 +453,13 @@ async def test_server_killed_and_restarted_banner_and_settlement(
         await asyncio.to_thread(server.restart)
         await wait_for(pilot, lambda: banner_text(app) == "", timeout=30, what="the banner to go")
         await wait_for(pilot, lambda: t("status.connected") in status_text(app), what="status connected")
-        await wait_for(pilot, lambda: state_text(view) == "Interrupted", what="the killed turn interrupted")
+        await wait_for(
+            pilot,
+            lambda: (
+                state_text(view) == "Interrupted · the server restarted or the connection was lost mid-run"
+            ),
+            what="the killed turn interrupted, settled by the resync",
+        )
         assert last_turn(app).state == "interrupted"
         assert shown_markdown(view).startswith(streamed.strip())
         assert last_turn(app).text.startswith(streamed.strip())
@@ -476,7 +485,7 @@ async def test_send_in_chinese(opencode: OpencodeServer, mock_model: MockModel, 
         assert "2 秒内再按一次 Esc" in str(app.query_one("#hint", Literal).render())
         await pilot.press("escape")
         await one_frame(pilot)
-        assert state_text(view) == "已中断"
+        assert state_text(view) == "已中断 · 你中断了它"
         await wait_for(pilot, lambda: app.current_thread is not None and app.current_thread.status == "ready")
 
         view = await send_and_finish_zh(pilot, "再来一次")
@@ -491,3 +500,146 @@ async def send_and_finish_zh(pilot: Pilot[Any], text: str) -> TurnView:
     view = last_view(app)
     assert view is not None and prompt_shown(view) == text
     return view
+
+
+# -- 9. how turns end and look (issue 12) ---------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def another_client(server: OpencodeServer, app: T3App) -> AsyncIterator[httpx.AsyncClient]:
+    """A second client of the same server (opencode's own TUI, say), on the app's project."""
+    async with httpx.AsyncClient(
+        base_url=server.url, params={"directory": app.directory}, auth=server.auth, timeout=30
+    ) as http:
+        yield http
+
+
+def badge_shown(app: T3App) -> bool:
+    return on_screen(app, t("badge.error"))
+
+
+async def test_a_shell_command_from_another_client_shows_as_a_command(
+    opencode: OpencodeServer, mock_model: MockModel, tmp_path: Path
+) -> None:
+    async with live_app(opencode, tmp_path) as (app, pilot):
+        await send_and_finish(pilot, "hello")
+        sid = app.current_id
+        command = "printf 'shell-%s' output"
+        async with another_client(opencode, app) as http:
+            # opencode's `!printf ...`
+            r = await http.post(f"/session/{sid}/shell", json={"command": command, "agent": "build"})
+            assert r.status_code == 200, r.text
+        await wait_for(
+            pilot,
+            lambda: (
+                len(turn_views(app)) == 2
+                and prompt_shown(turn_views(app)[-1]) == f"$ {command}"
+                and ended_with(app, "Worked")
+            ),
+            what="the shell command shown as a command, completed",
+        )
+        turn = last_turn(app)
+        assert (turn.state, turn.settled_by) == ("completed", "server")
+        await wait_for(pilot, lambda: on_screen(app, "shell-output", "bash"), what="its output on screen")
+        assert not on_screen(app, "The following tool")
+        assert app.current_thread is not None and app.current_thread.status == "ready"
+
+
+async def test_a_run_aborted_from_another_client_says_so(
+    opencode: OpencodeServer, mock_model: MockModel, tmp_path: Path
+) -> None:
+    async with live_app(opencode, tmp_path) as (app, pilot):
+        mock_model.set_mode("slow", count=1, interval=0.1)
+        await send(pilot, "count slowly")
+        view = await wait_for(pilot, lambda: (v := last_view(app)) and "tok2 " in shown_markdown(v) and v)
+        async with another_client(opencode, app) as http:
+            assert (await http.post(f"/session/{app.current_id}/abort")).json() is True
+        said = "Interrupted · aborted from another client"
+        await wait_for(pilot, lambda: state_text(view) == said, what="the abort, said")
+        # The aborted message that follows changes nothing.
+        await wait_for(pilot, lambda: last_turn(app).has_evidence(), what="the aborted message")
+        await one_frame(pilot)
+        assert state_text(view) == said
+        assert last_turn(app).settled_by == "aborted"
+
+
+async def test_a_run_closed_by_an_instance_dispose_says_so(
+    opencode: OpencodeServer, mock_model: MockModel, tmp_path: Path
+) -> None:
+    async with live_app(opencode, tmp_path) as (app, pilot):
+        mock_model.set_mode("slow", count=1, interval=0.1)
+        await send(pilot, "count slowly")
+        view = await wait_for(pilot, lambda: (v := last_view(app)) and "tok2 " in shown_markdown(v) and v)
+        async with another_client(opencode, app) as http:
+            assert (await http.post("/instance/dispose")).json() is True
+        await wait_for(
+            pilot,
+            lambda: state_text(view) == "Interrupted · an instance dispose closed it",
+            what="the dispose, said",
+        )
+        assert last_turn(app).settled_by == "disposed"
+        await wait_for(pilot, lambda: app.current_thread is not None and app.current_thread.status == "ready")
+
+
+async def test_undo_and_redo_from_another_client(
+    opencode: OpencodeServer, mock_model: MockModel, tmp_path: Path
+) -> None:
+    async with live_app(opencode, tmp_path) as (app, pilot):
+        await send_and_finish(pilot, "first")
+        await send_and_finish(pilot, "second")
+        sid = app.current_id
+        first, second = turn_views(app)
+        reverted = " · " + t("turn.reverted")
+        async with another_client(opencode, app) as http:
+            r = await http.post(f"/session/{sid}/revert", json={"messageID": second.turn.id})
+            assert r.status_code == 200, r.text
+            await wait_for(
+                pilot, lambda: state_text(second).endswith(reverted), what="the second turn reverted"
+            )
+            assert not state_text(first).endswith(reverted)
+            if isinstance(second, TurnView):
+                assert second.has_class("-reverted")
+            assert [x["reverted"] for x in thread_dump(app.current_thread)["turns"]] == [False, True]
+
+            assert (await http.post(f"/session/{sid}/unrevert")).status_code == 200
+            await wait_for(pilot, lambda: not state_text(second).endswith(reverted), what="redo")
+
+            r = await http.post(f"/session/{sid}/revert", json={"messageID": second.turn.id})
+            await wait_for(pilot, lambda: state_text(second).endswith(reverted), what="undone again")
+        # The next prompt: opencode drops the reverted turn for good.
+        await send(pilot, "third")
+        await wait_for(
+            pilot,
+            lambda: (
+                [prompt_shown(v) for v in turn_views(app)] == ["first", "third"] and ended_with(app, "Worked")
+            ),
+            what="the reverted turn gone, the new one done",
+        )
+        assert not any(state_text(v).endswith(reverted) for v in turn_views(app))
+
+
+async def test_after_a_restart_a_thread_that_failed_then_succeeded_has_no_error_badge(
+    opencode: OpencodeServer, mock_model: MockModel, tmp_path: Path
+) -> None:
+    async with live_app(opencode, tmp_path) as (app, pilot):
+        mock_model.set_mode("error400", count=1)
+        await send(pilot, "bad request")
+        await wait_for(pilot, lambda: badge_shown(app), what="the error badge")
+        await send_and_finish(pilot, "again")
+        await wait_for(pilot, lambda: not badge_shown(app), what="no error badge once it succeeded")
+        sid, project = app.current_id, app.directory
+    # t3tui again, with --session: the thread's history comes from GET /session/{id}/message.
+    client = OpencodeClient(opencode.url, password=opencode.password)
+    again = T3App(
+        client, directory=project, state_dir=tmp_path / "again", cursor_blink=False, initial_thread=sid
+    )
+    try:
+        async with again.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: len(turn_views(again)) == 2, what="the history loaded")
+            assert [v.turn.state for v in turn_views(again)] == ["error", "completed"]
+            await wait_for(pilot, lambda: sid in again.sidebar.thread_ids, what="the thread in the sidebar")
+            await one_frame(pilot)
+            assert again.store.threads[sid].status == "ready"
+            assert not badge_shown(again)
+    finally:
+        await client.aclose()
