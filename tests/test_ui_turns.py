@@ -272,3 +272,16 @@ async def test_a_thread_whose_latest_turn_failed_keeps_its_error_badge() -> None
         await wait_for(pilot, app, lambda: t("badge.error") in on_screen(app))
         app.store.apply(snapshot("sessions", [session_info(SID, DIR, title="Bad request")]))
         await wait_for(pilot, app, lambda: t("badge.error") in on_screen(app))
+
+
+def test_a_settled_table_has_the_grid_the_streamed_one_had() -> None:
+    """Streamed text is Textual's Markdown (a table with a grid); settled text is drawn by
+    Rich, whose tables had no grid: one turn changed its look when it ended."""
+    from rich.console import Console
+
+    from t3tui.app.markdown import ThreadMarkdown
+
+    console = Console(width=40, record=True, color_system=None)
+    console.print(ThreadMarkdown("| name | value |\n|---|---|\n| alpha | 1 |\n| beta | 22 |\n"))
+    drawn = console.export_text()
+    assert "┌" in drawn and "┼" in drawn and "│ alpha" in drawn

@@ -19,7 +19,6 @@ from itertools import accumulate
 from typing import Any
 
 from rich.console import RenderableType
-from rich.markdown import Markdown as RichMarkdown
 from rich.panel import Panel
 from rich.segment import Segment
 from rich.style import Style
@@ -29,6 +28,7 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
+from t3tui.app.markdown import ThreadMarkdown
 from t3tui.i18n import t
 from t3tui.safe import clean
 from t3tui.store import Turn
@@ -88,7 +88,7 @@ def turn_renderables(turn: Turn, state_line: str, expanded: bool = False) -> lis
     for msg in turn.messages():
         for part in msg.sorted_parts():
             if part.type == "text" and part.text:
-                items.append(RichMarkdown(clean(part.text)))
+                items.append(ThreadMarkdown(clean(part.text)))
             elif part.type == "reasoning" and part.text:
                 if expanded:
                     items.append(Text(t("turn.reasoning_chars", count=len(part.text)), style="dim bold"))

@@ -11,7 +11,6 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from rich.markdown import Markdown as RichMarkdown
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -19,6 +18,7 @@ from textual.widget import Widget
 from textual.widgets import Collapsible, Markdown, Static
 
 from t3tui.app.history import HistoryTurn, HistoryView
+from t3tui.app.markdown import ThreadMarkdown
 from t3tui.i18n import t
 from t3tui.safe import clean, duration, one_line
 from t3tui.store import SETTLED, PartState, Thread, Turn
@@ -175,7 +175,7 @@ class SettledTextView(Static):
         self.part = part
 
     async def sync(self) -> None:
-        self.update(RichMarkdown(clean(self.part.text)))
+        self.update(ThreadMarkdown(clean(self.part.text)))
 
 
 def part_view(part: PartState, settled: bool = False) -> Widget | None:
