@@ -35,6 +35,7 @@ from .opencode_server import OpencodeServer
 
 SIZE = (120, 36)
 TIMEOUT = 20.0
+RUNNING = ("sending…", "Working")  # a turn's state line while it runs (en)
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -222,7 +223,8 @@ async def test_send_shows_turn_at_once_then_streams_reply(
         # The first frame that shows the turn shows the prompt, and that it is running.
         assert prompt_shown(view) == "hello there"
         assert last_turn(app).state == "running"
-        assert state_text(view).startswith("Working")
+        # Running: "sending…" until the server shows the prompt, then "Working".
+        await wait_for(pilot, lambda: state_text(view).startswith(RUNNING), what="a running state line")
         # It came from the app's own action, before the server said a word about it.
         assert first_mention(observed, last_turn(app).id).get("action", {}).get("kind") == "prompt"
         # The thread is in the sidebar, opened.
@@ -252,7 +254,7 @@ async def test_send_shows_turn_at_once_then_streams_reply(
         views = turn_views(app)
         assert len(views) == 2
         assert prompt_shown(views[-1]) == "and again"
-        assert state_text(views[-1]).startswith("Working")
+        await wait_for(pilot, lambda: state_text(views[-1]).startswith(RUNNING), what="a running state line")
         assert first_mention(observed, views[-1].turn.id).get("action", {}).get("kind") == "prompt"
         await wait_for(pilot, lambda: ended_with(app, "Worked"), what="second turn Worked")
         assert shown_markdown(turn_views(app)[-1]).strip() == mm.FAST_TEXT.strip()
