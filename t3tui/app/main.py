@@ -15,6 +15,16 @@ from t3tui import config, logs
 from t3tui.i18n import choose_language
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP while the app is not running: unwinds like Ctrl+C.
+
+    A subclass, because CPython 3.11 marks a plain KeyboardInterrupt that leaves code run
+    by ``exec()`` of a string (dataclasses and namedtuples do that while a lazy import
+    runs) as unhandled even when t3tui catches it later, and then kills itself with
+    SIGINT at exit instead of returning 128+signal.
+    """
+
+
 def _say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
@@ -50,7 +60,7 @@ def run_app(args: argparse.Namespace) -> int:
             # the app to quit instead, as Ctrl+Q does.
             loop.call_soon_threadsafe(running[0].exit, None, 128 + signum)
             return
-        raise KeyboardInterrupt
+        raise Stopped
 
     def interrupted() -> int:
         return 128 + received[-1] if received else 130

@@ -378,7 +378,13 @@ def test_interrupted_while_the_server_boots(how: str, tmp_path: Path) -> None:
         else:
             app.send(b"\x03")  # the terminal is still cooked: SIGINT to t3tui's process group
         code = app.wait_exit(15)
-        assert code == (128 + signal.SIGTERM if how == "sigterm" else 130), app.output
+        if how == "sigterm":
+            assert code == 128 + signal.SIGTERM, app.output
+        else:
+            # 130, or death by SIGINT: CPython 3.11 exits so when the KeyboardInterrupt went
+            # through exec() of a string (a lazy import), even though t3tui caught it; a
+            # shell shows 130 for both.
+            assert code in (130, -signal.SIGINT), app.output
         assert "interrupted; the server was stopped." in app.output
         assert "Traceback" not in app.output, app.output
         assert_gone(server[0])
