@@ -79,7 +79,9 @@ class PasswordScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.app.localize_node(self)  # type: ignore[attr-defined]
-        self.query_one(Input).focus()
+        # Not query_one: pushed as the app quits, the screen mounts with no children.
+        for field in self.query(Input):
+            field.focus()
 
     @on(Input.Submitted)
     def _submit(self, event: Input.Submitted) -> None:
