@@ -217,22 +217,25 @@ class EventStream:
         try:
             self.sink(obs)
         except Exception as exc:
-            log.exception("an observation could not be applied")
-            self._skip(f"{exc.__class__.__name__}: {exc}")
+            if self._skip(f"{exc.__class__.__name__}: {exc}"):
+                log.exception("an observation could not be applied")
             return False
         return True
 
-    def _skip(self, why: str) -> None:
+    def _skip(self, why: str) -> bool:
+        """Count a skipped frame; whether to log it (the first ones, then one in 1,000:
+        a bug that fails every event must not write 10,000 tracebacks a second)."""
         self.skipped += 1
         self.last_skip = why
+        return self.skipped <= 20 or self.skipped % 1000 == 0
 
     def _frame(self, data: str) -> None:
         """One event's data: decoded (nesting cut at a safe depth) and handed on."""
         try:
             event = jsonsafe.loads(data)
         except ValueError:
-            log.warning("skipped a frame that is not JSON (%d bytes)", len(data))
-            self._skip(f"a frame that is not JSON ({len(data)} bytes)")
+            if self._skip(f"a frame that is not JSON ({len(data)} bytes)"):
+                log.warning("skipped a frame that is not JSON (%d bytes)", len(data))
             return
         if not isinstance(event, dict):
             self._skip("a frame that is not an event object")
