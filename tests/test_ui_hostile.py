@@ -241,3 +241,16 @@ async def test_sidebar_shows_spoofing_titles_literally_and_keeps_its_border() ->
         assert "\u202e" not in shown and "\ud800" not in shown
         assert "lone \ufffd surrogate" in shown  # one cell wide, like any replaced character
         assert "\u202e" not in app.export_screenshot()
+
+
+async def test_a_secret_echoed_in_an_error_is_never_shown() -> None:
+    """A server (or proxy) that echoes the password in an error text: the toast hides it."""
+    from t3tui import logs
+
+    logs.add_secret("hunter2-the-password")
+    app = ui.make_app(one_thread(), connect=False, thread=SID)
+    async with app.run_test(size=SIZE) as pilot:
+        app.toast("401: bad credentials hunter2-the-password for opencode")
+        await wait_for(pilot, app, lambda: any("bad credentials" in m for m in toasts(app)))
+        shown = next(m for m in toasts(app) if "bad credentials" in m)
+        assert "hunter2" not in shown and "***" in shown

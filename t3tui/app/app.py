@@ -28,7 +28,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, HelpPanel, Input, Markdown, OptionList
 from textual.worker import Worker, WorkerState
 
-from t3tui import gcpolicy
+from t3tui import gcpolicy, logs
 from t3tui.app import refresh
 from t3tui.app.panels import PermissionPanel, QuestionPanel
 from t3tui.app.prompt import Drafts, PromptArea
@@ -339,8 +339,9 @@ class T3App(App[int]):
         return self._store_targets()
 
     def toast(self, message: str, *, severity: Any = "information", timeout: float | None = None) -> None:
-        """A notification whose text is shown as it is: messages carry server text."""
-        self.notify(message, markup=False, severity=severity, timeout=timeout)
+        """A notification whose text is shown as it is (messages carry server text), less
+        any secret value t3tui knows (a password or key echoed in an error)."""
+        self.notify(logs.scrub(message), markup=False, severity=severity, timeout=timeout)
 
     def _mark_changed(self) -> None:
         self.request_frame()
@@ -504,7 +505,7 @@ class T3App(App[int]):
                 text += " · " + t("banner.stale")
             if self.server_log is not None:
                 text += "\n" + t("banner.server_log", path=str(self.server_log))
-            banner.show(text)
+            banner.show(logs.scrub(text))
             banner.display = True
         else:
             banner.display = False
