@@ -542,8 +542,6 @@ class T3App(App[int]):
     _password_refused = False
 
     def use_password(self, password: str) -> None:
-        from t3tui import logs
-
         logs.add_secret(password)
         self.client.set_password(password)
         self._password_refused = False
