@@ -25,6 +25,7 @@ from textual.command import CommandPalette
 from textual.containers import Horizontal, Vertical
 from textual.dom import DOMNode
 from textual.screen import Screen
+from textual.widget import MountError
 from textual.widgets import Footer, HelpPanel, Input, Markdown, OptionList
 from textual.worker import Worker, WorkerState
 
@@ -278,12 +279,15 @@ class T3App(App[int]):
         lookups (about 30 ms more than later ones): paid here, while idle, rather than
         in the middle of the first streamed reply.
         """
-        if not self._main_ready():
-            return
+        if not self._main_ready() or not self.main.is_attached:
+            return  # starting, or already quitting
         sample = Markdown("", classes="warmup")
         sample.display = False
         try:
             await self.main.mount(sample)
+        except MountError:
+            return  # the app began to quit meanwhile
+        try:
             stream = Markdown.get_stream(sample)
             await stream.write(MARKDOWN_SAMPLE)
             await stream.stop()
