@@ -413,7 +413,10 @@ class T3App(App[int]):
 
     def _main_ready(self) -> bool:
         """The main screen's widgets exist (not during start-up or shutdown)."""
-        return bool(self.screen_stack) and bool(self.screen_stack[0].query(Sidebar))
+        if not self.screen_stack:
+            return False
+        main = self.screen_stack[0]
+        return main.is_attached and bool(main.query(Sidebar)) and bool(main.query("#status"))
 
     def _second(self) -> None:
         if not self._main_ready():
