@@ -18,11 +18,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from t3tui.client import OpencodeClient
 from t3tui.eventlog import EventLogWriter
 from t3tui.logs import RedactingFormatter, redact_text
-from t3tui.store import Store
-from t3tui.stream import EventStream, store_targets
+from t3tui.opencode.client import OpencodeClient
+from t3tui.opencode.stream import EventStream, store_targets
+from t3tui.state.store import Store
 
 
 def _say(text: str) -> None:

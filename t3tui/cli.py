@@ -87,7 +87,7 @@ def _out(text: str) -> None:
 
 def _replay(args: argparse.Namespace) -> int:
     from t3tui.eventlog import ReplayStats, dump, json_for_terminal, replay, summary
-    from t3tui.safe import clean
+    from t3tui.text import clean
 
     path = Path(args.file)
     if not path.is_file():
@@ -205,6 +205,6 @@ def main(argv: list[str] | None = None) -> int:
     except PasswordFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    from t3tui.app.main import run_app
+    from t3tui.launch import run_app
 
     return run_app(args)

@@ -17,15 +17,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from t3tui import jsonsafe, logs
-from t3tui.store import Store, Thread, Turn
+from t3tui import logs
+from t3tui.opencode import jsonsafe
+from t3tui.state.store import Store, Thread, Turn
 
 SECRET_KEYS = frozenset(
     {"key", "apikey", "api_key", "password", "token", "access", "refresh", "authorization", "secret"}
 )
 # Lines are walked (for redaction) at most this deep; deeper ones are not written as
 # they are but as a ``dropped`` line. The stream already cuts events at 64 levels
-# (t3tui.jsonsafe), so only a caller that skips it gets here.
+# (t3tui.opencode.jsonsafe), so only a caller that skips it gets here.
 MAX_DEPTH = 200
 LINE_KINDS = ("event", "snapshot", "stream", "action")
 
@@ -243,7 +244,7 @@ def _loads(line: str) -> Any:
 
 def read_log(path: str | os.PathLike[str]) -> Iterator[Any]:
     """Parsed lines of a log. A line that is not JSON is yielded as ``None``; a line
-    nested too deeply to parse has its deep values cut (``t3tui.jsonsafe``)."""
+    nested too deeply to parse has its deep values cut (``t3tui.opencode.jsonsafe``)."""
     with open(path, encoding="utf-8", errors="replace") as fh:
         for line in fh:
             if not line.strip():

@@ -9,8 +9,8 @@ from typing import Any
 
 from sse_server import envelope
 
-from t3tui.client import OpencodeClient
-from t3tui.stream import EventStream, ResyncTargets
+from t3tui.opencode.client import OpencodeClient
+from t3tui.opencode.stream import EventStream, ResyncTargets
 
 DIR_A = "/work/project-a"
 FAST = {"watchdog": 0.5, "backoff_initial": 0.05, "backoff_max": 0.2, "healthy_after": 0.3}

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from sse_server import Script, SSEServer, envelope
 
 from t3tui.eventlog import EventLogWriter, dump, replay, summary
-from t3tui.store import Store
+from t3tui.state.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"

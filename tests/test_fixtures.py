@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from t3tui.eventlog import dump, read_log, replay
-from t3tui.store import Store
+from t3tui.state.store import Store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TOKENS_20 = "".join(f"tok{i} " for i in range(20))

@@ -20,8 +20,8 @@ from textual.widgets import Input, OptionList
 from t3tui.app.app import T3App
 from t3tui.app.providers import ApiKeyScreen, ProvidersScreen
 from t3tui.app.turns import Literal
-from t3tui.client import OpencodeClient
 from t3tui.i18n import t
+from t3tui.opencode.client import OpencodeClient
 
 SIZE = (110, 32)
 ITEM = {"providerID": "openai", "provider": "OpenAI", "op": "connect"}

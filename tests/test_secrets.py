@@ -22,10 +22,10 @@ from sse_server import Script, SSEServer, envelope
 from test_capture_replay import DIR, PY, ROOT, has_line, info_event, run_capture
 
 from t3tui import cli, logs
-from t3tui import server as embedded
-from t3tui.client import OpencodeClient
 from t3tui.eventlog import EventLogWriter, replay
-from t3tui.server import EmbeddedServer, ServerError
+from t3tui.opencode import server as embedded
+from t3tui.opencode.client import OpencodeClient
+from t3tui.opencode.server import EmbeddedServer, ServerError
 
 
 def new_secret(prefix: str = "pw") -> str:

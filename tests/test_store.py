@@ -27,7 +27,7 @@ from eventgen import (
 )
 
 from t3tui.eventlog import dump
-from t3tui.store import Store
+from t3tui.state.store import Store
 
 DIR_B = "/home/dev/project-b"
 

@@ -25,7 +25,7 @@ from eventgen import (
 )
 
 from t3tui.eventlog import dump
-from t3tui.store import OPEN, Store
+from t3tui.state.store import OPEN, Store
 
 
 def run(lines: list[Any]) -> Store:
@@ -301,7 +301,7 @@ def test_a_new_prompt_after_an_error_that_fails_again_is_error() -> None:
 
 def test_duration_of_a_time_that_is_not_one_is_unknown() -> None:
     from t3tui.i18n import t
-    from t3tui.safe import duration
+    from t3tui.text import duration
 
     before = t.lang
     t.set_language("en")  # other tests switch the process-wide language

@@ -38,7 +38,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from t3tui.eventlog import dump
-from t3tui.store import OPEN, Store
+from t3tui.state.store import OPEN, Store
 
 DIRS = [DIR, "/home/dev/project-b"]
 FLOWS = [

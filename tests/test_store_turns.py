@@ -29,7 +29,7 @@ from eventgen import (
 )
 
 from t3tui.eventlog import dump
-from t3tui.store import Store
+from t3tui.state.store import Store
 
 DIR_B = "/home/dev/project-b"
 API400 = {"name": "APIError", "data": {"message": "mock upstream exploded (scripted 400)"}}
@@ -426,7 +426,7 @@ def test_a_dispose_of_another_directory_or_much_later_or_after_a_new_run_does_no
     store = run([stream("open"), *events, instance_disposed(DIR_B)])
     assert settled(store, sid) == [("interrupted", "aborted")]
 
-    from t3tui.store import DISPOSE_WINDOW_MS
+    from t3tui.state.store import DISPOSE_WINDOW_MS
 
     clock = Clock()
     store = run([stream("open"), *events], clock)

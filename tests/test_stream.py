@@ -16,8 +16,8 @@ import pytest
 from sse_server import Reply, Script, SSEServer, _basic, envelope, free_port
 from stream_support import FAST, Harness, Recorder, ev, finished, fixed, numbers, until
 
-from t3tui.store import Store
-from t3tui.stream import EventStream, ResyncTargets, store_targets
+from t3tui.opencode.stream import EventStream, ResyncTargets, store_targets
+from t3tui.state.store import Store
 
 DIR_A = "/work/project-a"
 DIR_B = "/work/project-b"

@@ -17,11 +17,11 @@ import pytest
 from sse_server import Reply, Script, SSEServer, envelope, gzip_bomb
 from stream_support import Harness, Recorder, ev, fixed, numbers, until
 
-from t3tui import jsonsafe
-from t3tui import stream as stream_module
-from t3tui.client import OpencodeClient, ProtocolError
-from t3tui.store import Store
-from t3tui.stream import store_targets
+from t3tui.opencode import jsonsafe
+from t3tui.opencode import stream as stream_module
+from t3tui.opencode.client import OpencodeClient, ProtocolError
+from t3tui.opencode.stream import store_targets
+from t3tui.state.store import Store
 
 DIR = "/work/project-a"
 SID = "ses_0001"

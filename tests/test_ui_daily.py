@@ -23,8 +23,8 @@ from ui_support import wait_for
 
 from t3tui.app.app import T3App
 from t3tui.app.turns import Literal
-from t3tui.client import OpencodeClient
-from t3tui.store import Store
+from t3tui.opencode.client import OpencodeClient
+from t3tui.state.store import Store
 
 SIZE = (110, 32)
 SID = ui.SID

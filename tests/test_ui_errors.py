@@ -14,7 +14,7 @@ from ui_support import toasts, wait_for
 from t3tui.app.app import T3App
 from t3tui.app.screens import PasswordScreen, UnreachableScreen
 from t3tui.app.turns import Literal
-from t3tui.client import OpencodeClient
+from t3tui.opencode.client import OpencodeClient
 
 SIZE = (110, 32)
 

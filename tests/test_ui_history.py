@@ -31,7 +31,7 @@ from textual.widgets import Markdown
 from t3tui.app.app import T3App
 from t3tui.app.history import HistoryView
 from t3tui.app.turns import MAX_LIVE, TurnView
-from t3tui.store import Store
+from t3tui.state.store import Store
 
 SID = ui.SID
 WORDS = ["the", "settlement", "rule", "keeps", "every", "turn", "honest", "about", "whether", "it", "runs"]

@@ -20,8 +20,8 @@ from ui_support import toasts, wait_for
 
 from t3tui.app.app import T3App
 from t3tui.app.turns import Literal
-from t3tui.client import OpencodeClient
-from t3tui.safe import clean
+from t3tui.opencode.client import OpencodeClient
+from t3tui.text import clean
 
 SIZE = (110, 32)
 SID = ui.SID

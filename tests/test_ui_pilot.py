@@ -211,7 +211,7 @@ async def test_permission_panel_is_keyboard_driven() -> None:
 async def test_question_panel_picks_an_option_by_keyboard() -> None:
     import httpx
 
-    from t3tui.client import OpencodeClient
+    from t3tui.opencode.client import OpencodeClient
 
     sent: list[tuple[str, object]] = []
 

@@ -8,7 +8,7 @@ import pytest
 import ui_support as ui
 from textual.pilot import Pilot
 
-from t3tui.store import Store
+from t3tui.state.store import Store
 
 SIZE = (110, 32)
 

@@ -35,10 +35,10 @@ from textual.pilot import Pilot
 
 from t3tui.app.app import T3App
 from t3tui.app.turns import TurnView
-from t3tui.client import OpencodeClient
 from t3tui.eventlog import read_log
 from t3tui.i18n import t
-from t3tui.store import Store
+from t3tui.opencode.client import OpencodeClient
+from t3tui.state.store import Store
 
 SIZE = (110, 32)
 SID = ui.SID

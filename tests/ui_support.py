@@ -26,8 +26,8 @@ from eventgen import (
 )
 
 from t3tui.app.app import T3App
-from t3tui.client import OpencodeClient
-from t3tui.store import Store
+from t3tui.opencode.client import OpencodeClient
+from t3tui.state.store import Store
 
 NOW = 1795245230.0  # 12 s after the prompts of eventgen were sent
 SID = "ses_e030be698ffekR7lV1Ew0yneZ6"

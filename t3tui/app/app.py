@@ -29,18 +29,18 @@ from textual.widget import MountError
 from textual.widgets import Footer, HelpPanel, Input, Markdown, OptionList
 from textual.worker import Worker, WorkerState
 
-from t3tui import gcpolicy, logs
-from t3tui.app import refresh
+from t3tui import logs
+from t3tui.app import gcpolicy, refresh
 from t3tui.app.panels import PermissionPanel, QuestionPanel
 from t3tui.app.prompt import Drafts, PromptArea
 from t3tui.app.refresh import Item as RefreshItem
 from t3tui.app.sidebar import Sidebar, short_dir
 from t3tui.app.turns import Literal, ThreadView
-from t3tui.client import NotFoundError, OpencodeClient, OpencodeError, UncertainError, ascending_id
 from t3tui.eventlog import EventLogWriter
 from t3tui.i18n import available, catalog, t
-from t3tui.store import SETTLED, Store, Thread
-from t3tui.stream import EventStream, ResyncTargets, store_targets
+from t3tui.opencode.client import NotFoundError, OpencodeClient, OpencodeError, UncertainError, ascending_id
+from t3tui.opencode.stream import EventStream, ResyncTargets, store_targets
+from t3tui.state.store import SETTLED, Store, Thread
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +163,7 @@ class T3App(App[int]):
         )
         self.stream_task: Any = None
         self._frame_timer: Any = None
-        self._settle_timer: Any = None
+        self._freeze_timer: Any = None
         self._frames_paused = False
         self._idle_frames = 0
         self._frame_soon = False
@@ -233,7 +233,7 @@ class T3App(App[int]):
         self._mark_changed()
         await self._frame()
         gcpolicy.tune()
-        self.call_after_refresh(self._settle_memory)
+        self.call_after_refresh(self._freeze_memory)
         self.set_timer(0.2, self._warm_markdown)
 
     def _start_stream(self) -> None:
@@ -294,16 +294,16 @@ class T3App(App[int]):
         finally:
             await sample.remove()
 
-    def _settle_memory(self) -> None:
-        self._settle_timer = None
-        gcpolicy.settle()
+    def _freeze_memory(self) -> None:
+        self._freeze_timer = None
+        gcpolicy.freeze_after_load()
 
-    def _settle_soon(self) -> None:
+    def _freeze_soon(self) -> None:
         """A large load arrived: settle the collector once it is in (see gcpolicy)."""
-        if self._settle_timer is not None:
-            self._settle_timer.reset()
+        if self._freeze_timer is not None:
+            self._freeze_timer.reset()
         else:
-            self._settle_timer = self.set_timer(0.5, self._settle_memory)
+            self._freeze_timer = self.set_timer(0.5, self._freeze_memory)
 
     async def on_unmount(self) -> None:
         self._save_draft()
@@ -319,7 +319,7 @@ class T3App(App[int]):
         snapshot = obs.get("snapshot")
         if isinstance(snapshot, dict):
             if len(snapshot.get("data") or ()) >= SETTLE_AFTER:
-                self._settle_soon()
+                self._freeze_soon()
             if snapshot.get("kind") == "sessions":
                 self._listed = True
         if self._frames_paused:

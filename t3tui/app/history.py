@@ -30,8 +30,8 @@ from textual.widget import Widget
 
 from t3tui.app.markdown import ThreadMarkdown
 from t3tui.i18n import t
-from t3tui.safe import clean
-from t3tui.store import Turn
+from t3tui.state.store import Turn
+from t3tui.text import clean
 
 Clock = Callable[[], float]
 CACHE_TURNS = 40  # rendered turns kept (their lines); heights are kept for all

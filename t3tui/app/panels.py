@@ -15,8 +15,8 @@ from textual.widgets.option_list import Option
 
 from t3tui.app.turns import Literal
 from t3tui.i18n import t
-from t3tui.models import PermissionRequest, QuestionInfo, QuestionRequest
-from t3tui.safe import clean
+from t3tui.opencode.wire import PermissionRequest, QuestionInfo, QuestionRequest
+from t3tui.text import clean
 
 
 class PermissionPanel(Vertical, can_focus=True):

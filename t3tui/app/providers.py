@@ -19,10 +19,10 @@ from textual.widgets import Button, Footer, Input, OptionList
 from textual.widgets.option_list import Option
 
 from t3tui.app.turns import Literal
-from t3tui.client import OpencodeError
 from t3tui.i18n import t
-from t3tui.models import Provider, ProviderAuthMethod, ProviderList
-from t3tui.safe import clean, one_line
+from t3tui.opencode.client import OpencodeError
+from t3tui.opencode.wire import Provider, ProviderAuthMethod, ProviderList
+from t3tui.text import clean, one_line
 
 
 @dataclass

@@ -10,8 +10,8 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from t3tui.i18n import t
-from t3tui.safe import duration, one_line
-from t3tui.store import Store, Thread
+from t3tui.state.store import Store, Thread
+from t3tui.text import duration, one_line
 
 
 def short_dir(path: str | None) -> str:

@@ -20,8 +20,8 @@ from textual.widgets import Collapsible, Markdown, Static
 from t3tui.app.history import HistoryTurn, HistoryView
 from t3tui.app.markdown import ThreadMarkdown
 from t3tui.i18n import t
-from t3tui.safe import clean, duration, one_line
-from t3tui.store import SETTLED, PartState, Thread, Turn
+from t3tui.state.store import SETTLED, PartState, Thread, Turn
+from t3tui.text import clean, duration, one_line
 
 Clock = Callable[[], float]
 PREVIEW_LINES = 8

@@ -30,8 +30,8 @@ CHILD = r"""
 import asyncio, json, logging, resource, sys
 logging.disable()
 sys.path.insert(0, sys.argv[2])
-from t3tui.client import OpencodeClient
-from t3tui.stream import EventStream, ResyncTargets
+from t3tui.opencode.client import OpencodeClient
+from t3tui.opencode.stream import EventStream, ResyncTargets
 
 async def main():
     seen = {"events": 0, "largest": 0, "reason": None}
@@ -56,7 +56,7 @@ asyncio.run(main())
 
 def baseline_rss() -> float:
     code = (
-        "import resource, sys; sys.path.insert(0, sys.argv[1]); import t3tui.stream; "
+        "import resource, sys; sys.path.insert(0, sys.argv[1]); import t3tui.opencode.stream; "
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
     )
     return float(

@@ -44,7 +44,7 @@ from textual.widgets import Markdown  # noqa: E402
 
 from t3tui.app.app import T3App  # noqa: E402
 from t3tui.app.turns import TurnView  # noqa: E402
-from t3tui.client import OpencodeClient  # noqa: E402
+from t3tui.opencode.client import OpencodeClient  # noqa: E402
 
 CLK = os.sysconf("SC_CLK_TCK")
 

@@ -47,8 +47,8 @@ from loopwatch import LoopWatch  # noqa: E402
 
 from t3tui.app.app import T3App  # noqa: E402
 from t3tui.app.history import HistoryView  # noqa: E402
-from t3tui.client import OpencodeClient  # noqa: E402
-from t3tui.store import Store  # noqa: E402
+from t3tui.opencode.client import OpencodeClient  # noqa: E402
+from t3tui.state.store import Store  # noqa: E402
 
 SID = "ses_bench_long_thread_0000001"
 PARAGRAPH = (

@@ -49,7 +49,7 @@ from eventgen import (  # noqa: E402
     user_info,
 )
 
-from t3tui.store import Store  # noqa: E402
+from t3tui.state.store import Store  # noqa: E402
 
 loads = json.loads
 

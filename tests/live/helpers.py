@@ -21,10 +21,10 @@ from typing import Any
 
 import httpx
 
-from t3tui.client import OpencodeClient, OpencodeError, ascending_id
 from t3tui.eventlog import EventLogWriter, summary
-from t3tui.store import Store, Thread, Turn
-from t3tui.stream import EventStream, store_targets
+from t3tui.opencode.client import OpencodeClient, OpencodeError, ascending_id
+from t3tui.opencode.stream import EventStream, store_targets
+from t3tui.state.store import Store, Thread, Turn
 
 TIMEOUT = 30.0
 

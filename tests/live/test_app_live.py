@@ -26,10 +26,10 @@ from t3tui.app import app as app_module
 from t3tui.app.app import T3App
 from t3tui.app.panels import PermissionPanel, QuestionPanel
 from t3tui.app.turns import Literal, ToolView, TurnView
-from t3tui.client import OpencodeClient, OpencodeError
 from t3tui.eventlog import thread_dump
 from t3tui.i18n import t
-from t3tui.store import Turn
+from t3tui.opencode.client import OpencodeClient, OpencodeError
+from t3tui.state.store import Turn
 
 from . import mockmodel as mm
 from .mockmodel import MockModel

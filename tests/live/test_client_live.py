@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from t3tui.client import AuthError
 from t3tui.eventlog import dump, thread_dump
+from t3tui.opencode.client import AuthError
 
 from . import mockmodel as mm
 from .helpers import CountingTransport, LiveClient, StallProxy, wait_until

@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 import pytest
 
-from t3tui.server import EmbeddedServer, ServerError
+from t3tui.opencode.server import EmbeddedServer, ServerError
 
 from .mockmodel import MockModel
 from .opencode_server import OpencodeServer
@@ -614,7 +614,7 @@ def test_embedded_servers_tools_do_not_inherit_its_password(
     still wants the password, before and after a dispose (which re-runs the plugins)."""
     import asyncio
 
-    from t3tui.client import OpencodeClient
+    from t3tui.opencode.client import OpencodeClient
 
     from . import mockmodel as mm
 

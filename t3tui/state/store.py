@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from t3tui.models import (
+from t3tui.opencode.wire import (
     Message,
     MessageError,
     PartBase,

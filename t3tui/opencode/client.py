@@ -19,8 +19,10 @@ from typing import Any
 import httpx
 from pydantic import TypeAdapter, ValidationError
 
-from t3tui import jsonsafe, logs
-from t3tui.models import (
+from t3tui import logs
+from t3tui.opencode import jsonsafe
+from t3tui.opencode.sse import TooLarge, read_body
+from t3tui.opencode.wire import (
     DisposeResult,
     Health,
     MessagesAdapter,
@@ -37,7 +39,6 @@ from t3tui.models import (
     SessionStatus,
     StatusMapAdapter,
 )
-from t3tui.sse import TooLarge, read_body
 
 DEFAULT_USERNAME = "opencode"
 

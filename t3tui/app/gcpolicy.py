@@ -29,7 +29,7 @@ def tune() -> None:
         gc.set_threshold(YOUNG, 20, 20)
 
 
-def settle() -> None:
+def freeze_after_load() -> None:
     """After a large load: collect the young garbage, then freeze the rest.
 
     Not a full collection: that would walk everything once more (25-40 ms with a

@@ -34,7 +34,7 @@ from pathlib import Path
 import httpx
 
 from t3tui import logs
-from t3tui.safe import clean
+from t3tui.text import clean
 
 log = logging.getLogger(__name__)
 

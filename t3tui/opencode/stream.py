@@ -22,9 +22,9 @@ from typing import Any, Literal
 
 import httpx
 
-from t3tui import jsonsafe
-from t3tui.client import AuthError, OpencodeClient, OpencodeError, describe_transport_error
-from t3tui.sse import MAX_EVENT, TooLarge, iter_events, read_body
+from t3tui.opencode import jsonsafe
+from t3tui.opencode.client import AuthError, OpencodeClient, OpencodeError, describe_transport_error
+from t3tui.opencode.sse import MAX_EVENT, TooLarge, iter_events, read_body
 
 log = logging.getLogger(__name__)
 
@@ -252,7 +252,7 @@ class EventStream:
         # connections for a moment while starting up and never answers them.
         answer_within = min(self.watchdog, 10.0)
         # No compression asked for: nothing to inflate, so nothing to bomb (a server
-        # that compresses anyway is inflated in bounded steps, see t3tui.sse).
+        # that compresses anyway is inflated in bounded steps, see t3tui.opencode.sse).
         headers = {"accept": "text/event-stream", "accept-encoding": "identity", "cache-control": "no-cache"}
         async with contextlib.AsyncExitStack() as stack:
             try:

@@ -71,7 +71,7 @@ def run_app(args: argparse.Namespace) -> int:
 
     server = None
     if not url:
-        from t3tui.server import EmbeddedServer, ServerError, find_opencode, not_found_message
+        from t3tui.opencode.server import EmbeddedServer, ServerError, find_opencode, not_found_message
 
         binary = find_opencode(settings.opencode_path)
         if binary is None:
@@ -97,7 +97,7 @@ def run_app(args: argparse.Namespace) -> int:
 
     try:
         from t3tui.app.app import T3App
-        from t3tui.client import OpencodeClient
+        from t3tui.opencode.client import OpencodeClient
 
         try:
             client = OpencodeClient(url, password=password, username=username)

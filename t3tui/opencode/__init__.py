@@ -1,0 +1,1 @@
+"""All I/O with an opencode server: wire models, the REST client, the event stream, the embedded server."""
