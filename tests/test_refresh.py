@@ -101,7 +101,7 @@ def test_every_order_of_events(steps: list[tuple[str, Item | None]]) -> None:
             elif isinstance(cmd, Toast) and not cmd.deferred:
                 done_after[cmd.item] = seq
             elif isinstance(cmd, Log):
-                assert cmd.action["kind"] == "refresh"
+                assert cmd.observation["action"]["kind"] == "refresh"
 
     for kind, item in steps:
         now += 1.0

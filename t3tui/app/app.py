@@ -29,7 +29,7 @@ from textual.widget import MountError
 from textual.widgets import Footer, HelpPanel, Input, Markdown, OptionList
 from textual.worker import Worker, WorkerState
 
-from t3tui import logs
+from t3tui import logs, observations
 from t3tui.app import gcpolicy, refresh
 from t3tui.app.panels import PermissionPanel, QuestionPanel
 from t3tui.app.prompt import Drafts, PromptArea
@@ -692,9 +692,7 @@ class T3App(App[int]):
             self._loaded.discard(sid)
             self.toast(t("toast.load_failed", error=f"{exc.__class__.__name__}: {exc}"), severity="error")
             return
-        self.observe(
-            {"snapshot": {"kind": "messages", "directory": th.directory, "sessionID": sid, "data": data}}
-        )
+        self.observe(observations.snapshot("messages", th.directory, data, session_id=sid))
 
     @on(OptionList.OptionSelected, "#sidebar")
     async def _picked(self, event: OptionList.OptionSelected) -> None:
@@ -757,13 +755,11 @@ class T3App(App[int]):
                 else:
                     session = await self.client.get_session(sid, self.directory)
                 self.observe(
-                    {
-                        "snapshot": {
-                            "kind": "session",
-                            "directory": session.directory or self.directory,
-                            "data": session.model_dump(mode="json", exclude_none=True),
-                        }
-                    }
+                    observations.snapshot(
+                        "session",
+                        session.directory or self.directory,
+                        session.model_dump(mode="json", exclude_none=True),
+                    )
                 )
                 new_thread = sid is None
                 sid = session.id
@@ -773,17 +769,7 @@ class T3App(App[int]):
             # Before the turn exists: a model picked for a new thread applies to its
             # first prompt (model_for looks at whether the thread has turns yet).
             model = self.model_for(th, new_thread)
-            self.observe(
-                {
-                    "action": {
-                        "kind": "prompt",
-                        "sessionID": sid,
-                        "messageID": mid,
-                        "text": text,
-                        "directory": th.directory,
-                    }
-                }
-            )
+            self.observe(observations.prompt_sent(sid, mid, text, th.directory))
             posted = True
             await self.client.prompt_async(sid, th.directory, text, message_id=mid, model=model)
         except UncertainError as exc:
@@ -802,17 +788,7 @@ class T3App(App[int]):
     ) -> None:
         """The server certainly did not take the prompt: say so, and give the text back."""
         if sid and posted:
-            self.observe(
-                {
-                    "action": {
-                        "kind": "prompt",
-                        "sessionID": sid,
-                        "messageID": mid,
-                        "ok": False,
-                        "error": error,
-                    }
-                }
-            )
+            self.observe(observations.prompt_refused(sid, mid, error))
         restored = self._restore(sid, text)
         key = "toast.send_failed" if restored else "toast.send_failed_kept"
         self.toast(t(key, error=error), severity="error", timeout=10)
@@ -824,7 +800,7 @@ class T3App(App[int]):
         turn shows "sending…" (the store keeps it open); only a server that answers
         and does not have the message makes it "not sent".
         """
-        self.observe({"action": {"kind": "prompt", "sessionID": sid, "messageID": mid, "sent": "unknown"}})
+        self.observe(observations.prompt_uncertain(sid, mid, "unknown"))
         self.toast(t("toast.send_checking", error=error), severity="warning", timeout=10)
         missing = 0
         delay = 1.0
@@ -844,14 +820,12 @@ class T3App(App[int]):
             except OpencodeError:
                 pass  # still frozen or down: ask again
             if time.monotonic() > deadline:
-                self.observe(
-                    {"action": {"kind": "prompt", "sessionID": sid, "messageID": mid, "sent": "gave_up"}}
-                )
+                self.observe(observations.prompt_uncertain(sid, mid, "gave_up"))
                 self.toast(t("toast.send_unknown"), severity="warning", timeout=15)
                 return
             await asyncio.sleep(delay)
             delay = min(delay * 2, 8.0)
-        self.observe({"action": {"kind": "prompt", "sessionID": sid, "messageID": mid, "ok": True}})
+        self.observe(observations.prompt_confirmed(sid, mid))
         self.toast(t("toast.send_confirmed"))
 
     def _turn(self, sid: str, mid: str) -> Any:
@@ -934,7 +908,7 @@ class T3App(App[int]):
 
     async def refetch_providers(self) -> None:
         data = await self.client.raw_providers(self.directory)
-        self.observe({"snapshot": {"kind": "providers", "directory": None, "data": data}})
+        self.observe(observations.snapshot("providers", None, data))
         from t3tui.app.providers import ProvidersScreen
 
         for screen in self.screen_stack:
@@ -991,7 +965,7 @@ class T3App(App[int]):
             elif isinstance(cmd, refresh.Failed):
                 self.toast(t("toast.refresh_failed", error=cmd.error), severity="error", timeout=10)
             elif isinstance(cmd, refresh.Log):
-                self.observe({"action": dict(cmd.action)})
+                self.observe(cmd.observation)
             elif isinstance(cmd, refresh.Resync):
                 self._after_dispose()
 
@@ -1075,16 +1049,14 @@ class T3App(App[int]):
         th = self.store.threads.get(sid)
         if th is None:
             return
-        self.observe({"action": {"kind": "interrupt", "sessionID": sid, "directory": th.directory}})
+        self.observe(observations.interrupt(sid, th.directory))
         try:
             await self.client.abort(sid, th.directory)
         except OpencodeError as exc:
-            self.observe(
-                {"action": {"kind": "interrupt", "sessionID": sid, "ok": False, "error": exc.message}}
-            )
+            self.observe(observations.interrupt_answered(sid, exc.message))
             self.toast(t("toast.interrupt_failed", error=exc.message), severity="error", timeout=10)
             return
-        self.observe({"action": {"kind": "interrupt", "sessionID": sid, "ok": True}})
+        self.observe(observations.interrupt_answered(sid))
 
     # -- permissions and questions ----------------------------------------------------
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from t3tui import observations
+
 Op = Literal["connect", "disconnect"]
 
 
@@ -62,7 +64,7 @@ class Failed:
 class Log:
     """An observation for the store and the event log (a ``refresh`` action)."""
 
-    action: dict[str, object]
+    observation: dict[str, object]
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,7 @@ class RefreshCoordinator:
                 for item in items
                 for cmd in (Log(_action("deferred", item, result)), Toast(item, deferred=True))
             ]
-        out: list[Command] = [Log({"kind": "refresh", "status": "completed", "result": result or {}})]
+        out: list[Command] = [Log(observations.refresh("completed", result or {}))]
         out += [Toast(item, deferred=False) for item in items]
         return out + [Resync()]
 
@@ -147,11 +149,10 @@ class RefreshCoordinator:
         return [Dispose(self.in_flight)]
 
 
-def _action(status: str, item: Item, result: dict[str, object] | None = None) -> dict[str, object]:
-    action: dict[str, object] = {"kind": "refresh", "status": status, **item.fields()}
-    if result is not None:
-        action["result"] = result
-    return action
+def _action(
+    status: observations.RefreshStatus, item: Item, result: dict[str, object] | None = None
+) -> dict[str, object]:
+    return observations.refresh(status, result, **item.fields())
 
 
 def _unique(items: list[Item]) -> list[Item]:

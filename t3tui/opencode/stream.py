@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 import httpx
 
+from t3tui import observations
 from t3tui.opencode import jsonsafe
 from t3tui.opencode.client import AuthError, OpencodeClient, OpencodeError, describe_transport_error
 from t3tui.opencode.sse import MAX_EVENT, TooLarge, iter_events, read_body
@@ -210,7 +211,7 @@ class EventStream:
     def _emit_closed(self, reason: str) -> None:
         if self._open:
             self._open = False
-            self._deliver({"stream": "closed", "reason": reason})
+            self._deliver(observations.stream_closed(reason))
 
     def _deliver(self, obs: dict[str, Any]) -> bool:
         """Hand one observation on; a sink that fails on it costs that one only."""
@@ -241,7 +242,7 @@ class EventStream:
             self._skip("a frame that is not an event object")
             return
         self._was_healthy = True
-        self._deliver({"event": event})
+        self._deliver(observations.event(event))
 
     async def _connect_once(self) -> None:
         self._was_healthy = False
@@ -271,7 +272,7 @@ class EventStream:
                 self.client.decode(resp, body)
             self._open = True
             self.connections += 1
-            self._deliver({"stream": "open"})
+            self._deliver(observations.stream_open())
             self._set_state("open")
             wanted = self._resync_wanted
             wanted.clear()  # this resync covers whatever was asked before
@@ -344,10 +345,7 @@ class EventStream:
             except OpencodeError as exc:
                 log.warning("resync %s for %s failed: %s", kind, directory, exc.message)
                 return
-            snap: dict[str, Any] = {"kind": kind, "directory": directory, "data": data}
-            if session_id is not None:
-                snap["sessionID"] = session_id
-            self._deliver({"snapshot": snap})
+            self._deliver(observations.snapshot(kind, directory, data, session_id))
 
         # Status first: it decides which threads are still running.
         for d in dirs:
@@ -364,9 +362,7 @@ class EventStream:
             if isinstance(result, BaseException):
                 log.warning("resync of %s failed: %s", sid, result)
                 continue
-            self._deliver(
-                {"snapshot": {"kind": "messages", "directory": d, "sessionID": sid, "data": result}}
-            )
+            self._deliver(observations.snapshot("messages", d, result, sid))
         for d in dirs:
             await fetch("permissions", d, client.raw_permissions(d))
             await fetch("questions", d, client.raw_questions(d))
