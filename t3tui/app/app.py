@@ -370,16 +370,14 @@ class T3App(App[int]):
 
     async def _frame(self) -> None:
         store = self.store
-        if not (store.changed or store.dirty) or not self._main_ready():
+        if not store.has_changes or not self._main_ready():
             self._idle_frames += 1
             if self._idle_frames > 15 and self._frame_timer is not None and not self._frames_paused:
                 self._frames_paused = True
                 self._frame_timer.pause()
             return
         self._idle_frames = 0
-        dirty = store.dirty
-        store.dirty = set()
-        store.changed = False
+        dirty = store.take_changes() or set()
         self._track_unseen(dirty)
         if self.current_id is not None and self.current_id not in store.threads and self.current_id in dirty:
             self.current_id = None

@@ -1536,6 +1536,20 @@ class Store:
 
     # -- queries ----------------------------------------------------------------------
 
+    @property
+    def has_changes(self) -> bool:
+        """Something changed since the last :meth:`take_changes`."""
+        return self.changed or bool(self.dirty)
+
+    def take_changes(self) -> set[str] | None:
+        """What changed since the last call, and forget it: the ids of the threads that
+        changed (empty when only something outside threads did, such as the connection),
+        or ``None`` when nothing did."""
+        if not (self.changed or self.dirty):
+            return None
+        dirty, self.dirty, self.changed = self.dirty, set(), False
+        return dirty
+
     def any_active(self) -> bool:
         return any(th.active for th in self.threads.values())
 
