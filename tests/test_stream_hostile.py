@@ -156,7 +156,7 @@ async def test_a_deep_event_does_not_kill_the_stream(server: SSEServer, harness:
     stream, _ = harness.start(harness.client(server.url), rec, fixed([]))
     await until(lambda: numbers(rec) == [7], what="the event after the deep one")
     assert stream.skipped == 0 and stream.state == "open"
-    part = store._parts["prt_1"]
+    part = store.index.parts["prt_1"]
     assert part.data is not None
     shown = json.dumps(part.data.model_dump(mode="json"), ensure_ascii=False)
     assert "nested deeper than" in shown  # the visible note on the part
