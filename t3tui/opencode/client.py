@@ -25,19 +25,10 @@ from t3tui.opencode.sse import TooLarge, read_body
 from t3tui.opencode.wire import (
     DisposeResult,
     Health,
-    MessagesAdapter,
-    MessageWithParts,
-    PermissionListAdapter,
-    PermissionRequest,
     ProviderAuthAdapter,
     ProviderAuthMethod,
-    ProviderList,
-    QuestionListAdapter,
-    QuestionRequest,
     Session,
     SessionListAdapter,
-    SessionStatus,
-    StatusMapAdapter,
 )
 
 DEFAULT_USERNAME = "opencode"
@@ -300,14 +291,8 @@ class OpencodeClient:
     async def raw_status(self, directory: str) -> Any:
         return await self.request("GET", "/session/status", directory=directory)
 
-    async def session_status(self, directory: str) -> dict[str, SessionStatus]:
-        return typed(StatusMapAdapter, await self.raw_status(directory))
-
     async def raw_messages(self, session_id: str, directory: str | None) -> Any:
         return await self.request("GET", f"/session/{session_id}/message", directory=directory)
-
-    async def messages(self, session_id: str, directory: str | None) -> list[MessageWithParts]:
-        return typed(MessagesAdapter, await self.raw_messages(session_id, directory))
 
     async def raw_message(self, session_id: str, message_id: str, directory: str | None) -> Any:
         """One message with its parts; :class:`NotFoundError` if the server has none."""
@@ -340,9 +325,6 @@ class OpencodeClient:
     async def raw_permissions(self, directory: str) -> Any:
         return await self.request("GET", "/permission", directory=directory)
 
-    async def permissions(self, directory: str) -> list[PermissionRequest]:
-        return typed(PermissionListAdapter, await self.raw_permissions(directory))
-
     async def reply_permission(
         self, request_id: str, directory: str | None, reply: str, message: str | None = None
     ) -> bool:
@@ -357,9 +339,6 @@ class OpencodeClient:
 
     async def raw_questions(self, directory: str) -> Any:
         return await self.request("GET", "/question", directory=directory)
-
-    async def questions(self, directory: str) -> list[QuestionRequest]:
-        return typed(QuestionListAdapter, await self.raw_questions(directory))
 
     async def reply_question(self, request_id: str, directory: str | None, answers: list[list[str]]) -> bool:
         body = {"answers": answers}
@@ -383,9 +362,6 @@ class OpencodeClient:
 
     async def raw_providers(self, directory: str | None = None) -> Any:
         return await self.request("GET", "/provider", directory=directory)
-
-    async def providers(self, directory: str | None = None) -> ProviderList:
-        return typed(ProviderList, await self.raw_providers(directory))
 
     async def provider_auth_methods(
         self, directory: str | None = None

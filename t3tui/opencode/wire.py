@@ -121,8 +121,6 @@ class StatusRetry(Wire):
 
 
 SessionStatus = StatusIdle | StatusBusy | StatusRetry
-SessionStatusAdapter: TypeAdapter[SessionStatus] = TypeAdapter(SessionStatus)
-StatusMapAdapter: TypeAdapter[dict[str, SessionStatus]] = TypeAdapter(dict[str, SessionStatus])
 
 
 # --- messages -------------------------------------------------------------------------
@@ -233,8 +231,6 @@ class OpaquePart(PartBase):
     model_config = ConfigDict(extra="allow")
 
 
-Part = TextPart | ReasoningPart | ToolPart | StepStartPart | StepFinishPart | OpaquePart
-
 _PART_TYPES: dict[str, type[PartBase]] = {
     "text": TextPart,
     "reasoning": ReasoningPart,
@@ -248,14 +244,6 @@ def parse_part(data: Any) -> PartBase:
     """Parse a part by its ``type``; unknown types become :class:`OpaquePart`."""
     kind = data.get("type") if isinstance(data, dict) else None
     return _PART_TYPES.get(kind, OpaquePart).model_validate(data)  # type: ignore[arg-type]
-
-
-class MessageWithParts(Wire):
-    info: Message
-    parts: list[dict[str, Any]] = Field(default_factory=list)
-
-
-MessagesAdapter: TypeAdapter[list[MessageWithParts]] = TypeAdapter(list[MessageWithParts])
 
 
 # --- permissions and questions --------------------------------------------------------
@@ -296,8 +284,6 @@ class QuestionRequest(Wire):
     tool: ToolRef | None = None
 
 
-PermissionListAdapter: TypeAdapter[list[PermissionRequest]] = TypeAdapter(list[PermissionRequest])
-QuestionListAdapter: TypeAdapter[list[QuestionRequest]] = TypeAdapter(list[QuestionRequest])
 SessionListAdapter: TypeAdapter[list[Session]] = TypeAdapter(list[Session])
 
 
