@@ -1,8 +1,9 @@
 """Event logs: record what the client observed, replay it, and dump the resulting state.
 
-A log is JSON lines (STATE.md, "Event log"). Replaying one through :class:`Store` gives
-the state the live client had, which is how a bug report becomes a test. This module
-must not import Textual: ``t3tui replay`` is meant to be quick.
+A log is JSON lines (STATE.md, "Event log"), each built by ``t3tui.observations``; this
+module writes them (redacted), reads them back and replays them. Replaying one through
+:class:`Store` gives the state the live client had, which is how a bug report becomes a
+test. This module must not import Textual: ``t3tui replay`` is meant to be quick.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from t3tui import logs
+from t3tui import logs, observations
 from t3tui.opencode import jsonsafe
 from t3tui.state.store import Store, Thread, Turn
 
@@ -183,21 +184,24 @@ class EventLogWriter:
     def _dropped(self, obs: Any, reason: str, forms: tuple[str, ...]) -> str:
         self.dropped += 1
         kind = next((k for k in LINE_KINDS if isinstance(obs, dict) and k in obs), "line")
-        info: dict[str, Any] = {"kind": kind}
         body = obs.get(kind) if isinstance(obs, dict) else None
         what = None
         if kind == "event" and isinstance(body, dict) and isinstance(body.get("payload"), dict):
             what = body["payload"].get("type")
         elif isinstance(body, dict):
             what = body.get("kind")
-        if isinstance(what, str):
-            info["type"] = logs.scrub(what[:100], forms)
-        info["reason"] = logs.scrub(reason[:300], forms)
-        info["nodes"], info["depth"] = _measure(obs)
+        nodes, depth = _measure(obs)
+        line = observations.dropped(
+            kind,
+            logs.scrub(reason[:300], forms),
+            nodes,
+            depth,
+            logs.scrub(what[:100], forms) if isinstance(what, str) else None,
+        )
         stamp = obs.get("t") if isinstance(obs, dict) else None
         if not isinstance(stamp, int | float) or not math.isfinite(stamp):
             stamp = self.stamp()
-        return _dumps({"t": stamp, "dropped": info})
+        return _dumps({"t": stamp, **line})
 
     def write(self, obs: dict[str, Any]) -> None:
         if self._fh is None:

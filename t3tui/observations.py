@@ -48,6 +48,17 @@ def snapshot(
     return {"snapshot": snap}
 
 
+def dropped(kind: str, reason: str, nodes: int, depth: int, what: str | None = None) -> Obs:
+    """A line the log writer could not write as it was (nested too deeply, not JSON):
+    its line ``kind``, its event or snapshot type (``what``), why, and its size. Replay
+    skips it."""
+    info: Obs = {"kind": kind}
+    if what is not None:
+        info["type"] = what
+    info.update(reason=reason, nodes=nodes, depth=depth)
+    return {"dropped": info}
+
+
 def action(kind: str, **fields: Any) -> Obs:
     """A local user action that changes state (the builders below name each one)."""
     return {"action": {"kind": kind, **fields}}

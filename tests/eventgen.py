@@ -8,6 +8,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from t3tui import observations
+
 DIR = "/home/dev/project"
 _ids = itertools.count(1)
 
@@ -27,7 +29,7 @@ def ev(
     if directory is not None:
         env["directory"] = directory
         env["project"] = "aeefb2be77fbfe7a6d0733714bf2812937ed5501"
-    return {"event": env}
+    return observations.event(env)
 
 
 def session_info(
@@ -250,17 +252,15 @@ def question_asked(sid: str, rid: str, directory: str = DIR) -> dict[str, Any]:
 
 
 def snapshot(kind: str, data: Any, directory: str | None = DIR, session: str | None = None) -> dict[str, Any]:
-    snap: dict[str, Any] = {"kind": kind, "directory": directory, "data": data}
-    if session:
-        snap["sessionID"] = session
-    return {"snapshot": snap}
+    return observations.snapshot(kind, directory, data, session_id=session or None)
 
 
 def stream(state: str, reason: str | None = None) -> dict[str, Any]:
-    line: dict[str, Any] = {"stream": state}
-    if reason:
-        line["reason"] = reason
-    return line
+    if state == "open":
+        return observations.stream_open()
+    if state == "closed":
+        return observations.stream_closed(reason or None)
+    raise ValueError(f"a stream is open or closed, not {state!r}")
 
 
 def prompt_run(
@@ -438,14 +438,14 @@ def colliding_logs(draw: st.DrawFn, max_steps: int = 40, removals: bool = False)
             log.lines.append(session_error(sid, name, "failed", d))
         elif step == "prompt" and prompt_ids:
             mid = draw(st.sampled_from(prompt_ids))
-            log.lines.append({"action": {"kind": "prompt", "sessionID": sid, "messageID": mid, "text": "p"}})
+            log.lines.append(observations.prompt_sent(sid, mid, "p", None))
             unconfirmed.append((sid, mid))
         elif step == "interrupt":
             ok = draw(st.sampled_from([None, True, False]))
-            action: dict[str, Any] = {"kind": "interrupt", "sessionID": sid}
-            if ok is not None:
-                action.update(ok=ok, error="x")
-            log.lines.append({"action": action})
+            if ok is None:
+                log.lines.append(observations.interrupt(sid))
+            else:
+                log.lines.append(observations.interrupt_answered(sid, None if ok else "x"))
         elif step == "messages":
             entries = []
             for _ in range(draw(st.integers(0, 3))):
@@ -471,9 +471,7 @@ def colliding_logs(draw: st.DrawFn, max_steps: int = 40, removals: bool = False)
             )
         elif step == "refused" and prompt_ids:
             mid = draw(st.sampled_from(prompt_ids))
-            log.lines.append(
-                {"action": {"kind": "prompt", "sessionID": sid, "messageID": mid, "ok": False, "error": "no"}}
-            )
+            log.lines.append(observations.prompt_refused(sid, mid, "no"))
         if unconfirmed and draw(st.integers(0, 3)) == 0:
             # The server's copy of a prompt, some time after it was sent.
             psid, mid = unconfirmed.pop(draw(st.integers(0, len(unconfirmed) - 1)))

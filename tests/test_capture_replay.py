@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sse_server import Script, SSEServer, envelope
 
+from t3tui import observations
 from t3tui.eventlog import EventLogWriter, dump, replay, summary
 from t3tui.state.store import Store
 
@@ -69,7 +70,9 @@ def session_event(title: Any = "a title", sid: Any = SES, directory: Any = DIR) 
         "title": title,
         "time": {"created": 1, "updated": 2},
     }
-    return {"event": {"directory": DIR, "payload": {"type": "session.updated", "properties": {"info": info}}}}
+    return observations.event(
+        {"directory": DIR, "payload": {"type": "session.updated", "properties": {"info": info}}}
+    )
 
 
 def deep(levels: int) -> str:
@@ -88,7 +91,9 @@ def check_replayed(store: Store) -> None:
 
 
 def test_replay_of_a_lone_surrogate_in_a_title(tmp_path: Path) -> None:
-    log = write_log(tmp_path / "s.jsonl", [{"stream": "open"}, session_event(title="bad \ud800 title")])
+    log = write_log(
+        tmp_path / "s.jsonl", [observations.stream_open(), session_event(title="bad \ud800 title")]
+    )
     for args in ((), ("--json",)):
         r = cli("replay", str(log), *args)
         assert r.returncode == 0, r.stderr.decode()
@@ -103,16 +108,17 @@ def test_replay_of_null_and_numbers_in_actions(tmp_path: Path) -> None:
     log = write_log(
         tmp_path / "a.jsonl",
         [
-            {"stream": "open"},
+            observations.stream_open(),
             session_event(),
-            {"action": {"kind": "prompt", "sessionID": SES, "messageID": "msg_2ok", "text": "fine"}},
-            {"action": {"kind": "prompt", "sessionID": SES, "messageID": None, "text": "null id"}},
-            {"action": {"kind": "prompt", "sessionID": SES, "messageID": 5, "text": 7}},
-            {"action": {"kind": "prompt", "sessionID": SES, "messageID": "msg_3", "text": 7}},
-            {"action": {"kind": "prompt", "sessionID": 12, "messageID": "msg_4", "text": "x"}},
-            {"action": {"kind": "interrupt", "sessionID": SES, "ok": False, "error": {"nested": 1}}},
+            observations.prompt_sent(SES, "msg_2ok", "fine", None),
+            # Fields of the wrong type: lines the builders would never write, made by hand.
+            observations.action("prompt", sessionID=SES, messageID=None, text="null id"),
+            observations.action("prompt", sessionID=SES, messageID=5, text=7),
+            observations.action("prompt", sessionID=SES, messageID="msg_3", text=7),
+            observations.action("prompt", sessionID=12, messageID="msg_4", text="x"),
+            observations.action("interrupt", sessionID=SES, ok=False, error={"nested": 1}),
             {"action": {"kind": 5}},
-            {"action": {"kind": "refresh", "status": "pending", "providerID": 3, "op": None}},
+            observations.action("refresh", status="pending", providerID=3, op=None),
             {"action": None},
         ],
     )
@@ -131,18 +137,21 @@ def test_replay_of_numbers_where_strings_belong_in_events(tmp_path: Path) -> Non
     log = write_log(
         tmp_path / "n.jsonl",
         [
-            {"stream": "open"},
+            observations.stream_open(),
             session_event(title=5),
             session_event(sid=7),
             session_event(directory=3),
-            {"event": {"directory": 5, "payload": {"type": 5, "properties": {}}}},
-            {"event": {"directory": DIR, "payload": {"id": 9, "type": "session.idle", "properties": 1}}},
-            {
-                "event": {
+            observations.event({"directory": 5, "payload": {"type": 5, "properties": {}}}),
+            observations.event(
+                {"directory": DIR, "payload": {"id": 9, "type": "session.idle", "properties": 1}}
+            ),
+            observations.event(
+                {
                     "directory": DIR,
                     "payload": {"type": "session.status", "properties": {"sessionID": SES, "status": 4}},
                 }
-            },
+            ),
+            # Numbers where the format has strings: lines no builder writes, made by hand.
             {"stream": "closed", "reason": 42},
             {"stream": 1},
             {"snapshot": {"kind": "status", "directory": 4, "data": {SES: {"type": 5}}}},
@@ -161,7 +170,7 @@ def test_replay_of_deeply_nested_json(tmp_path: Path) -> None:
     log = write_log(
         tmp_path / "d.jsonl",
         [
-            {"stream": "open"},
+            observations.stream_open(),
             deep(3_000),
             '{"event":' + deep(5_000) + "}",
             "[" * 200_000 + "]" * 200_000,
@@ -191,7 +200,7 @@ def test_replay_of_garbage(tmp_path: Path) -> None:
             "null",
             '{"t": NaN, "stream": "open"}',
             "\x1b]52;c;aGVsbG8=\x07\x1b[2J",
-            {"stream": "open"},
+            observations.stream_open(),
             session_event(title="\x1b[2J\x1b]0;pwned\x07 title \x9b31m"),
         ],
     )
@@ -299,7 +308,7 @@ def test_writer_escapes_lone_surrogates(tmp_path: Path) -> None:
     path = tmp_path / "w.jsonl"
     with EventLogWriter(path) as w:
         w.write(session_event(title="bad \ud800 \udfff title"))
-        w.write({"stream": "closed", "reason": "lost \udc80"})
+        w.write(observations.stream_closed("lost \udc80"))
         assert w.error is None
     raw = path.read_bytes()
     raw.decode("utf-8")  # strict: the file is valid UTF-8
@@ -324,13 +333,17 @@ def test_writer_replaces_a_deep_event_by_a_marker_line(tmp_path: Path) -> None:
     cyclic: dict[str, Any] = {"type": "x"}
     cyclic["self"] = cyclic
     with EventLogWriter(path) as w:
-        w.write({"stream": "open"})
-        w.write({"event": {"directory": DIR, "payload": {"type": "message.updated", "properties": nested}}})
-        w.write({"snapshot": {"kind": "messages", "directory": DIR, "sessionID": SES, "data": nested}})
-        w.write({"action": {"kind": "prompt", "deep": nested}})
-        w.write({"event": {"payload": cyclic}})
-        w.write({"event": {"payload": {"type": "x", "value": float("nan")}}})
-        w.write({"event": {"payload": {"type": "x", "value": {1, 2}}}})
+        w.write(observations.stream_open())
+        w.write(
+            observations.event(
+                {"directory": DIR, "payload": {"type": "message.updated", "properties": nested}}
+            )
+        )
+        w.write(observations.snapshot("messages", DIR, nested, SES))
+        w.write(observations.action("prompt", deep=nested))
+        w.write(observations.event({"payload": cyclic}))
+        w.write(observations.event({"payload": {"type": "x", "value": float("nan")}}))
+        w.write(observations.event({"payload": {"type": "x", "value": {1, 2}}}))
         w.write("not a dict")  # type: ignore[arg-type]
         w.write(session_event())
         assert w.error is None and w.lines == 9
@@ -351,9 +364,9 @@ def test_writer_never_raises_and_reports_a_full_disk(tmp_path: Path) -> None:
         pytest.skip("no /dev/full")
     before = os.stat("/dev/full").st_mode
     w = EventLogWriter("/dev/full")
-    w.write({"stream": "open"})
+    w.write(observations.stream_open())
     assert w.error is not None and "No space left" in w.error
-    w.write({"stream": "open"})  # and later writes are ignored, not raised
+    w.write(observations.stream_open())  # and later writes are ignored, not raised
     w.close()
     assert os.stat("/dev/full").st_mode == before, "the writer must not chmod a device"
 

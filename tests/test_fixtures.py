@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from t3tui import observations
 from t3tui.eventlog import dump, read_log, replay
 from t3tui.state.store import Store
 
@@ -240,8 +241,8 @@ def test_a_killed_server_restarted_settles_its_turn_by_the_resync() -> None:
     store = replay(FIXTURES / "i_kill_sigkill.jsonl")
     [th] = store.threads.values()
     # The restarted server (PROTOCOL.md, i): idle, and its copy of the turn has no end.
-    store.apply({"stream": "open"})
-    store.apply({"snapshot": {"kind": "status", "directory": th.directory, "data": {}}})
+    store.apply(observations.stream_open())
+    store.apply(observations.snapshot("status", th.directory, {}))
     [turn] = th.sorted_turns()
     assert (turn.state, turn.settled_by) == ("interrupted", "resync")
     assert turn.text == "tok0 tok1 tok2 "
@@ -283,8 +284,8 @@ def test_a_thread_whose_error_was_followed_by_a_success_is_ready_after_a_restart
     lines = list(read_log(FIXTURES / "p_error400_then_ok.jsonl"))
     [messages] = [o for o in lines if "snapshot" in o and o["snapshot"]["kind"] == "messages"]
     store = Store()
-    store.apply({"stream": "open"})
-    store.apply({"snapshot": {"kind": "status", "directory": messages["snapshot"]["directory"], "data": {}}})
+    store.apply(observations.stream_open())
+    store.apply(observations.snapshot("status", messages["snapshot"]["directory"], {}))
     store.apply(messages)
     th = only_thread(dump(store))
     assert [t["state"] for t in th["turns"]] == ["error", "completed"]

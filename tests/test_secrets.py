@@ -21,7 +21,7 @@ import pytest
 from sse_server import Script, SSEServer, envelope
 from test_capture_replay import DIR, PY, ROOT, has_line, info_event, run_capture
 
-from t3tui import cli, logs
+from t3tui import cli, logs, observations
 from t3tui.eventlog import EventLogWriter, replay
 from t3tui.opencode import server as embedded
 from t3tui.opencode.client import OpencodeClient
@@ -220,11 +220,15 @@ def test_writer_cuts_registered_values_from_every_line(tmp_path: Path) -> None:
     logs.add_secret(key)
     path = tmp_path / "w.jsonl"
     with EventLogWriter(path) as w:
-        w.write({"stream": "closed", "reason": f"cannot connect to http://opencode:{pw}@host: refused"})
-        w.write({"event": {"payload": {"type": "message.part.delta", "properties": {"delta": f"a {pw} b"}}}})
-        w.write({"event": {"payload": {"type": "x", "properties": {pw: 1, "list": [[key]]}}}})
-        w.write({"snapshot": {"kind": "providers", "directory": None, "data": {"note": f"key {key}"}}})
-        w.write({"action": {"kind": "refresh", "error": f"refused {key}", "apiKey": "short"}})
+        w.write(observations.stream_closed(f"cannot connect to http://opencode:{pw}@host: refused"))
+        w.write(
+            observations.event(
+                {"payload": {"type": "message.part.delta", "properties": {"delta": f"a {pw} b"}}}
+            )
+        )
+        w.write(observations.event({"payload": {"type": "x", "properties": {pw: 1, "list": [[key]]}}}))
+        w.write(observations.snapshot("providers", None, {"note": f"key {key}"}))
+        w.write(observations.action("refresh", error=f"refused {key}", apiKey="short"))
     text = path.read_text(encoding="utf-8")
     for value in (pw, key, json.dumps(pw)[1:-1], json.dumps(pw, ensure_ascii=False)[1:-1], "short"):
         assert value not in text, value

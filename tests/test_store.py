@@ -26,6 +26,7 @@ from eventgen import (
     user_info,
 )
 
+from t3tui import observations
 from t3tui.eventlog import dump
 from t3tui.state.store import Store
 
@@ -269,12 +270,12 @@ def test_interrupt_is_immediate_and_survives_idle() -> None:
     sid = new_id("ses")
     user, asst, part, events = prompt_run(sid, finish=False)
     store = run(events)
-    store.apply({"action": {"kind": "interrupt", "sessionID": sid}})
+    store.apply(observations.interrupt(sid))
     assert turn_states(store, sid) == ["interrupted"]
     # In-flight events (repeated busy, more deltas) must not bring it back.
     store.apply_all([status(sid, "busy"), delta(sid, asst, part, "late ")])
     assert turn_states(store, sid) == ["interrupted"]
-    store.apply({"action": {"kind": "interrupt", "sessionID": sid, "ok": True}})
+    store.apply(observations.interrupt_answered(sid))
     store.apply_all(
         [
             session_error(sid, "MessageAbortedError", "Aborted"),
@@ -291,10 +292,8 @@ def test_failed_interrupt_puts_the_turn_back() -> None:
     sid = new_id("ses")
     _, _, _, events = prompt_run(sid, finish=False)
     store = run(events)
-    store.apply({"action": {"kind": "interrupt", "sessionID": sid}})
-    store.apply(
-        {"action": {"kind": "interrupt", "sessionID": sid, "ok": False, "error": "connection refused"}}
-    )
+    store.apply(observations.interrupt(sid))
+    store.apply(observations.interrupt_answered(sid, "connection refused"))
     assert turn_states(store, sid) == ["running"]
     assert store.threads[sid].status == "running"
     assert store.threads[sid].interrupt_error == "connection refused"
@@ -304,9 +303,9 @@ def test_failed_interrupt_after_server_idle_changes_nothing() -> None:
     sid = new_id("ses")
     _, _, _, events = prompt_run(sid, finish=False)
     store = run(events)
-    store.apply({"action": {"kind": "interrupt", "sessionID": sid}})
+    store.apply(observations.interrupt(sid))
     store.apply_all(idle(sid))
-    store.apply({"action": {"kind": "interrupt", "sessionID": sid, "ok": False, "error": "x"}})
+    store.apply(observations.interrupt_answered(sid, "x"))
     assert turn_states(store, sid) == ["interrupted"]
     assert store.check_invariants() == []
 
@@ -315,7 +314,7 @@ def test_optimistic_prompt_then_server_copy_and_refusal() -> None:
     sid = new_id("ses")
     store = run([session_updated(sid)])
     mid = new_id("msg")
-    store.apply({"action": {"kind": "prompt", "sessionID": sid, "messageID": mid, "text": "hi there"}})
+    store.apply(observations.prompt_sent(sid, mid, "hi there", None))
     th = store.threads[sid]
     assert th.status == "running"
     assert [(t.id, t.state, t.prompt) for t in th.sorted_turns()] == [(mid, "running", "hi there")]
@@ -324,11 +323,9 @@ def test_optimistic_prompt_then_server_copy_and_refusal() -> None:
     assert [t.id for t in th.sorted_turns()] == [mid]
     assert th.sorted_turns()[0].state == "running"
     mid2 = new_id("msg")
-    store.apply({"action": {"kind": "prompt", "sessionID": sid, "messageID": mid2, "text": "again"}})
+    store.apply(observations.prompt_sent(sid, mid2, "again", None))
     assert turn_states(store, sid) == ["running", "queued"]
-    store.apply(
-        {"action": {"kind": "prompt", "sessionID": sid, "messageID": mid2, "ok": False, "error": "nope"}}
-    )
+    store.apply(observations.prompt_refused(sid, mid2, "nope"))
     assert turn_states(store, sid) == ["running", "error"]
     assert th.turns[mid2].error == "nope"
 
@@ -337,10 +334,8 @@ def test_refused_only_prompt_leaves_thread_in_error() -> None:
     sid = new_id("ses")
     store = run([session_updated(sid)])
     mid = new_id("msg")
-    store.apply({"action": {"kind": "prompt", "sessionID": sid, "messageID": mid, "text": "x"}})
-    store.apply(
-        {"action": {"kind": "prompt", "sessionID": sid, "messageID": mid, "ok": False, "error": "404"}}
-    )
+    store.apply(observations.prompt_sent(sid, mid, "x", None))
+    store.apply(observations.prompt_refused(sid, mid, "404"))
     th = store.threads[sid]
     assert th.status == "error" and th.last_error == "404"
     assert store.check_invariants() == []
@@ -359,14 +354,17 @@ def test_unknown_and_malformed_input_is_skipped() -> None:
         None,
         42,
         "text",
-        {"event": {"payload": {"type": "totally.new.event", "properties": {"x": 1}}}},
-        {"event": {"payload": {"type": "sync", "syncEvent": {}}}},
-        {"event": {"payload": {"type": "message.updated"}}},
-        {"event": {"payload": {"type": "message.part.delta", "properties": {"partID": 3}}}},
-        {"event": {"directory": 5, "payload": {"type": "session.status", "properties": {"sessionID": sid}}}},
-        {"snapshot": {"kind": "status", "data": "nope"}},
-        {"snapshot": {"kind": "unknown-kind", "data": 1}},
-        {"action": {"kind": "interrupt"}},
+        observations.event({"payload": {"type": "totally.new.event", "properties": {"x": 1}}}),
+        observations.event({"payload": {"type": "sync", "syncEvent": {}}}),
+        observations.event({"payload": {"type": "message.updated"}}),
+        observations.event({"payload": {"type": "message.part.delta", "properties": {"partID": 3}}}),
+        observations.event(
+            {"directory": 5, "payload": {"type": "session.status", "properties": {"sessionID": sid}}}
+        ),
+        observations.snapshot("status", None, "nope"),
+        observations.snapshot("unknown-kind", None, 1),
+        observations.action("interrupt"),
+        # Hand-built on purpose: lines of a kind (or a state) no builder makes.
         {"mystery": True},
         {"stream": "sideways"},
     ]
@@ -396,7 +394,7 @@ def test_resync_begun_before_a_prompt_does_not_settle_it() -> None:
     sid = new_id("ses")
     store = run([stream("open"), session_updated(sid), *idle(sid)])
     mid = new_id("msg")
-    store.apply({"action": {"kind": "prompt", "sessionID": sid, "messageID": mid, "text": "hi"}})
+    store.apply(observations.prompt_sent(sid, mid, "hi", None))
     # This status answer was fetched before the prompt reached the server.
     store.apply(snapshot("status", {}))
     assert turn_states(store, sid) == ["running"] and store.threads[sid].status == "running"
@@ -410,7 +408,7 @@ def test_server_copy_confirms_the_prompt() -> None:
     sid = new_id("ses")
     store = run([stream("open"), session_updated(sid)])
     mid = new_id("msg")
-    store.apply({"action": {"kind": "prompt", "sessionID": sid, "messageID": mid, "text": "hi"}})
+    store.apply(observations.prompt_sent(sid, mid, "hi", None))
     store.apply(msg_updated(user_info(sid, mid)))
     store.apply(snapshot("status", {}))
     assert turn_states(store, sid) == ["interrupted"]
@@ -428,7 +426,7 @@ def test_trailing_idle_of_the_previous_run_does_not_settle_a_new_prompt() -> Non
         ]
     )
     mid = new_id("msg")
-    store.apply({"action": {"kind": "prompt", "sessionID": sid, "messageID": mid, "text": "again"}})
+    store.apply(observations.prompt_sent(sid, mid, "again", None))
     store.apply_all(idle(sid))  # opencode's second idle pair for the failed run
     assert store.threads[sid].status == "running" and store.threads[sid].last_error is None
     assert turn_states(store, sid) == ["error", "running"]

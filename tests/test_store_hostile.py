@@ -24,6 +24,7 @@ from eventgen import (
     user_info,
 )
 
+from t3tui import observations
 from t3tui.eventlog import dump
 from t3tui.state.store import OPEN, Store
 
@@ -102,7 +103,7 @@ def test_assistant_naming_a_stand_in_as_parent_shows_the_prompt_as_prompt() -> N
 def test_delta_on_the_id_of_a_sent_prompt_does_not_replace_its_turn() -> None:
     sid, mid, part = new_id("ses"), new_id("msg"), new_id("prt")
     store = run([stream("open"), session_updated(sid)])
-    store.apply({"action": {"kind": "prompt", "sessionID": sid, "messageID": mid, "text": "hi"}})
+    store.apply(observations.prompt_sent(sid, mid, "hi", None))
     store.apply(delta(sid, mid, part, "hi"))
     assert turns(store, sid) == [(mid, "running")]
     asst, apart = new_id("msg"), new_id("prt")
@@ -318,6 +319,7 @@ def test_badge_and_turn_state_line_say_unknown_for_nan_times() -> None:
     them (from the wire, or set directly) show the localized "unknown"."""
     from t3tui.app.sidebar import badge
     from t3tui.app.turns import turn_status_text
+
     from t3tui.i18n import t
 
     def retrying_store() -> Store:

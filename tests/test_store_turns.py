@@ -28,6 +28,7 @@ from eventgen import (
     user_info,
 )
 
+from t3tui import observations
 from t3tui.eventlog import dump
 from t3tui.state.store import Store
 
@@ -333,9 +334,7 @@ def test_you_interrupted_it() -> None:
     sid = new_id("ses")
     user, events = aborted_run(sid)
     # The user's interrupt comes right after the streamed text, before the server's abort.
-    store = run(
-        [stream("open"), *events[:8], {"action": {"kind": "interrupt", "sessionID": sid}}, *events[8:]]
-    )
+    store = run([stream("open"), *events[:8], observations.interrupt(sid), *events[8:]])
     assert settled(store, sid) == [("interrupted", "user")]
 
 
@@ -348,7 +347,7 @@ def test_queued_turns_ended_by_your_interrupt_say_so_too() -> None:
             stream("open"),
             *first,
             msg_updated(user_info(sid, queued)),
-            {"action": {"kind": "interrupt", "sessionID": sid}},
+            observations.interrupt(sid),
             session_error(sid, "MessageAbortedError", "Aborted"),
             *idle(sid),
         ]
@@ -363,8 +362,8 @@ def test_an_interrupt_that_failed_is_not_yours() -> None:
         [
             stream("open"),
             *events,
-            {"action": {"kind": "interrupt", "sessionID": sid}},
-            {"action": {"kind": "interrupt", "sessionID": sid, "ok": False, "error": "timeout"}},
+            observations.interrupt(sid),
+            observations.interrupt_answered(sid, "timeout"),
         ]
     )
     assert settled(store, sid) == [("running", None)]
@@ -442,10 +441,7 @@ def test_a_dispose_of_another_directory_or_much_later_or_after_a_new_run_does_no
 def test_your_interrupt_stays_yours_through_a_dispose() -> None:
     sid = new_id("ses")
     _, events = aborted_run(sid)
-    store = run(
-        [stream("open"), *events[:8], {"action": {"kind": "interrupt", "sessionID": sid}}, *events[8:]]
-        + [global_disposed()]
-    )
+    store = run([stream("open"), *events[:8], observations.interrupt(sid), *events[8:]] + [global_disposed()])
     assert settled(store, sid) == [("interrupted", "user")]
 
 

@@ -16,6 +16,7 @@ import pytest
 from sse_server import Reply, Script, SSEServer, _basic, envelope, free_port
 from stream_support import FAST, Harness, Recorder, ev, finished, fixed, numbers, until
 
+from t3tui import observations
 from t3tui.opencode.stream import EventStream, ResyncTargets, store_targets
 from t3tui.state.store import Store
 
@@ -65,7 +66,7 @@ async def test_eof_reconnects_and_resyncs_before_events(server: SSEServer, harne
     segs = rec.segments()
     assert len(segs) == 3
     for i, seg in enumerate(segs):
-        assert seg[0] == {"stream": "open"}
+        assert seg[0] == observations.stream_open()
         snaps = seg[1 : 1 + per_connection]
         assert all("snapshot" in o for o in snaps), f"connection {i}: snapshots must come first: {seg}"
         assert [(s["snapshot"]["kind"], s["snapshot"]["directory"]) for s in snaps] == expected_snapshots
@@ -78,8 +79,8 @@ async def test_eof_reconnects_and_resyncs_before_events(server: SSEServer, harne
     assert all(s["data"] == {SID: {"type": "busy"}} for s in rec.snapshots() if s["kind"] == "status")
 
     # each of the first two connections ends with a closed observation
-    assert segs[0][-1] == {"stream": "closed", "reason": "server closed the stream"}
-    assert segs[1][-1] == {"stream": "closed", "reason": "server closed the stream"}
+    assert segs[0][-1] == observations.stream_closed("server closed the stream")
+    assert segs[1][-1] == observations.stream_closed("server closed the stream")
     assert [o["stream"] for o in rec.streams()] == ["open", "closed", "open", "closed", "open"]
     assert numbers(rec) == [1, 2, 3]
     assert rec.event_types().count("server.connected") == 3
@@ -296,7 +297,7 @@ async def test_401_during_resync_is_auth_failed(server: SSEServer, harness: Harn
     stream, _ = harness.start(harness.client(server.url), rec, fixed([DIR_A]))
     await until(lambda: stream.state == "auth_failed", what="auth_failed")
     await asyncio.sleep(0.3)
-    assert rec.streams() == [{"stream": "open"}, {"stream": "closed", "reason": "unauthorized"}]
+    assert rec.streams() == [observations.stream_open(), observations.stream_closed("unauthorized")]
     assert numbers(rec) == []  # the events of a connection whose resync failed are not read
     assert len(server.event_requests()) == 1
     assert "401" in (stream.last_error or "")
@@ -438,7 +439,7 @@ async def test_stop_ends_run_promptly_while_open(server: SSEServer, harness: Har
     await finished(task, 1.0)  # returns, does not raise
     assert time.monotonic() - t0 < 0.5
     assert stream.state == "stopped"
-    assert rec.streams()[-1] == {"stream": "closed", "reason": "stopped"}
+    assert rec.streams()[-1] == observations.stream_closed("stopped")
     assert rec.states[-1]["state"] == "stopped"
     assert stream.connections == 1
 
@@ -473,7 +474,7 @@ async def test_cancel_while_open_reports_closed(server: SSEServer, harness: Harn
     with pytest.raises(asyncio.CancelledError):
         await finished(task, 1.0)
     assert stream.state == "stopped"
-    assert rec.streams()[-1] == {"stream": "closed", "reason": "stopped"}
+    assert rec.streams()[-1] == observations.stream_closed("stopped")
 
 
 async def test_stop_from_on_state_while_connecting(server: SSEServer, harness: Harness) -> None:

@@ -17,6 +17,7 @@ import pytest
 from sse_server import Reply, Script, SSEServer, envelope, gzip_bomb
 from stream_support import Harness, Recorder, ev, fixed, numbers, until
 
+from t3tui import observations
 from t3tui.opencode import jsonsafe
 from t3tui.opencode import stream as stream_module
 from t3tui.opencode.client import OpencodeClient, ProtocolError
@@ -190,7 +191,7 @@ async def test_a_deep_history_loads_instead_of_looking_empty(server: SSEServer) 
     async with OpencodeClient(server.url) as client:
         data = await client.raw_messages(SID, DIR)
     store = Store()
-    store.apply({"snapshot": {"kind": "messages", "directory": DIR, "sessionID": SID, "data": data}})
+    store.apply(observations.snapshot("messages", DIR, data, SID))
     turns = store.threads[SID].sorted_turns()
     assert len(turns) == 1
     assert turns[0].text == "done"

@@ -44,9 +44,10 @@ from eventgen import (  # noqa: E402
     user_info,
 )
 from loopwatch import LoopWatch  # noqa: E402
-
-from t3tui.app.app import T3App  # noqa: E402
 from t3tui.app.history import HistoryView  # noqa: E402
+
+from t3tui import observations  # noqa: E402
+from t3tui.app.app import T3App  # noqa: E402
 from t3tui.opencode.client import OpencodeClient  # noqa: E402
 from t3tui.state.store import Store  # noqa: E402
 
@@ -66,7 +67,7 @@ def rss_mb() -> float:
 
 def build(turns: int) -> tuple[Store, int]:
     store = Store()
-    store.apply({"stream": "open"})
+    store.apply(observations.stream_open())
     store.apply(session_updated(SID, title="A very long thread"))
     total = 0
     for i in range(turns):
@@ -108,7 +109,7 @@ async def measure_first_open(turns: int) -> dict[str, float]:
     history and the first screen.
     """
     store = Store()
-    store.apply({"stream": "open"})
+    store.apply(observations.stream_open())
     store.apply(session_updated(SID, title="A very long thread"))
     body = messages_body(turns)
     app = T3App(
@@ -132,7 +133,7 @@ async def measure_first_open(turns: int) -> dict[str, float]:
         history.render_line = spy  # type: ignore[method-assign]
         started = time.perf_counter()
         data = json.loads(body)
-        app.observe({"snapshot": {"kind": "messages", "directory": DIR, "sessionID": SID, "data": data}})
+        app.observe(observations.snapshot("messages", DIR, data, SID))
         while not drawn:
             await pilot.pause(0.002)
         return {"first_open_s": time.perf_counter() - started, "body_mb": len(body) / 1e6}

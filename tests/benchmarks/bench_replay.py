@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from t3tui import observations  # noqa: E402
 from t3tui.eventlog import replay  # noqa: E402
 
 BURST = ROOT / "tests" / "fixtures" / "m_bench_2000.jsonl"
@@ -29,7 +30,7 @@ ID = re.compile(r"\b(evt|ses|msg|prt)_([0-9a-f]{12})([0-9A-Za-z]{14})\b")
 def build_log(path: Path, target: int) -> int:
     lines = BURST.read_text(encoding="utf-8").splitlines()
     body = [ln for ln in lines if '"event"' in ln]
-    out = ['{"t":0.0,"stream":"open"}']
+    out = [json.dumps({"t": 0.0, **observations.stream_open()}, separators=(",", ":"))]
     copy = 0
     events = 0
     while events < target:

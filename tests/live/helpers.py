@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from t3tui import observations
 from t3tui.eventlog import EventLogWriter, summary
 from t3tui.opencode.client import OpencodeClient, OpencodeError, ascending_id
 from t3tui.opencode.stream import EventStream, store_targets
@@ -179,13 +180,11 @@ class LiveClient:
     async def new_session(self, directory: str | Path) -> str:
         session = await self.client.create_session(str(directory))
         self.observe(
-            {
-                "snapshot": {
-                    "kind": "session",
-                    "directory": session.directory or str(directory),
-                    "data": session.model_dump(mode="json", exclude_none=True),
-                }
-            }
+            observations.snapshot(
+                "session",
+                session.directory or str(directory),
+                session.model_dump(mode="json", exclude_none=True),
+            )
         )
         return session.id
 
@@ -194,48 +193,26 @@ class LiveClient:
         th = self.store.threads[sid]
         mid = ascending_id("msg")
         self._prompted.add(sid)
-        self.observe(
-            {
-                "action": {
-                    "kind": "prompt",
-                    "sessionID": sid,
-                    "messageID": mid,
-                    "text": text,
-                    "directory": th.directory,
-                }
-            }
-        )
+        self.observe(observations.prompt_sent(sid, mid, text, th.directory))
         try:
             await self.client.prompt_async(sid, th.directory, text, model=("mock", mode), message_id=mid)
         except OpencodeError as exc:
-            self.observe(
-                {
-                    "action": {
-                        "kind": "prompt",
-                        "sessionID": sid,
-                        "messageID": mid,
-                        "ok": False,
-                        "error": exc.message,
-                    }
-                }
-            )
+            self.observe(observations.prompt_refused(sid, mid, exc.message))
             raise
         return mid
 
     def interrupt_optimistic(self, sid: str) -> None:
         th = self.store.threads[sid]
-        self.observe({"action": {"kind": "interrupt", "sessionID": sid, "directory": th.directory}})
+        self.observe(observations.interrupt(sid, th.directory))
 
     async def interrupt_confirm(self, sid: str) -> None:
         th = self.store.threads[sid]
         try:
             await self.client.abort(sid, th.directory)
         except OpencodeError as exc:
-            self.observe(
-                {"action": {"kind": "interrupt", "sessionID": sid, "ok": False, "error": exc.message}}
-            )
+            self.observe(observations.interrupt_answered(sid, exc.message))
             raise
-        self.observe({"action": {"kind": "interrupt", "sessionID": sid, "ok": True}})
+        self.observe(observations.interrupt_answered(sid))
 
     async def interrupt(self, sid: str) -> None:
         self.interrupt_optimistic(sid)
