@@ -317,9 +317,8 @@ def test_duration_of_a_time_that_is_not_one_is_unknown() -> None:
 def test_badge_and_turn_state_line_say_unknown_for_nan_times() -> None:
     """The sidebar badge and a turn's state line, without an app: NaN times that reach
     them (from the wire, or set directly) show the localized "unknown"."""
-    from t3tui.app.sidebar import badge
-    from t3tui.app.turns import turn_status_text
-
+    from t3tui.app.widgets.sidebar import badge
+    from t3tui.app.widgets.turn_text import turn_status_text
     from t3tui.i18n import t
 
     def retrying_store() -> Store:

@@ -44,10 +44,10 @@ from eventgen import (  # noqa: E402
     user_info,
 )
 from loopwatch import LoopWatch  # noqa: E402
-from t3tui.app.history import HistoryView  # noqa: E402
 
 from t3tui import observations  # noqa: E402
 from t3tui.app.app import T3App  # noqa: E402
+from t3tui.app.widgets.history import HistoryView  # noqa: E402
 from t3tui.opencode.client import OpencodeClient  # noqa: E402
 from t3tui.state.store import Store  # noqa: E402
 
