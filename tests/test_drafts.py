@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from t3tui.app.prompt import Drafts
+from t3tui.app.drafts import Drafts
 
 
 def mode(path: Path) -> int:

@@ -17,9 +17,10 @@ import ui_support as ui
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 
+from t3tui import observations
 from t3tui.app.app import T3App
-from t3tui.app.providers import ApiKeyScreen, ProvidersScreen
-from t3tui.app.turns import Literal
+from t3tui.app.screens.providers import ApiKeyScreen, ProvidersScreen
+from t3tui.app.widgets.plain_text import PlainText
 from t3tui.i18n import t
 from t3tui.opencode.client import OpencodeClient
 
@@ -87,7 +88,7 @@ def scripted(request: httpx.Request) -> httpx.Response:
 def providers_app(lang: str, *, network: bool = True) -> T3App:
     """The streaming thread, with the providers already in the store (as after a resync)."""
     store = ui.streaming()
-    store.apply({"snapshot": {"kind": "providers", "directory": None, "data": PROVIDERS}})
+    store.apply(observations.snapshot("providers", None, PROVIDERS))
     client = OpencodeClient(ui.DEAD_URL, transport=httpx.MockTransport(scripted)) if network else None
     return ui.make_app(store, lang=lang, client=client)
 
@@ -95,8 +96,8 @@ def providers_app(lang: str, *, network: bool = True) -> T3App:
 async def settle(pilot: Pilot[Any]) -> None:
     app: T3App = pilot.app  # type: ignore[assignment]
     await pilot.pause(0.2)
-    app.store.changed = True
-    await app._frame()
+    app.frames.request()
+    await app.frames.frame()
     await pilot.pause(0.3)
 
 
@@ -125,12 +126,12 @@ def test_refresh_toast_snapshot(snap_compare: Callable[..., bool], kind: str, la
         await settle(pilot)
         if deferred:
             # What provider_changed records while a run is active: the status line says so.
-            app.observe({"action": {"kind": "refresh", "status": "pending", **ITEM}})
-        app._toast_refresh(ITEM, deferred=deferred)
+            app.link.observe(observations.refresh("pending", **ITEM))
+        app.providers.toast_refresh(ITEM, deferred=deferred)
         await settle(pilot)
         key = "toast.provider_connected_deferred" if deferred else "toast.provider_connected"
         assert [str(n.message) for n in app._notifications] == [t(key, provider="OpenAI")]
-        assert (t("status.refresh_pending") in str(app.query_one("#status", Literal).render())) is deferred
+        assert (t("status.refresh_pending") in str(app.query_one("#status", PlainText).render())) is deferred
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
@@ -141,7 +142,7 @@ def test_refresh_toast_snapshot(snap_compare: Callable[..., bool], kind: str, la
 async def test_refresh_toast_texts(op: str, deferred: bool, lang: str) -> None:
     app = ui.make_app(ui.streaming(), lang=lang)
     async with app.run_test(size=SIZE) as pilot:
-        app._toast_refresh({**ITEM, "op": op}, deferred=deferred)
+        app.providers.toast_refresh({**ITEM, "op": op}, deferred=deferred)
         await pilot.pause()
         verb = "connected" if op == "connect" else "disconnected"
         key = f"toast.provider_{verb}" + ("_deferred" if deferred else "")
@@ -181,7 +182,7 @@ async def test_providers_screen_shows_the_store_without_the_network() -> None:
         olist = screen.query_one("#providers-list", OptionList)
         assert [r.id for r in screen.rows] == ["mock", "opencode", "anthropic", "github-copilot", "openai"]
         assert olist.option_count == 5
-        status = screen.query_one("#providers-status", Literal)
+        status = screen.query_one("#providers-status", PlainText)
         await until(pilot, lambda: "Could not load providers" in str(status.render()))
         assert olist.option_count == 5
         await pilot.press(*"open")

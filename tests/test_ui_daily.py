@@ -22,7 +22,7 @@ from textual.widgets import HelpPanel, Input
 from ui_support import wait_for
 
 from t3tui.app.app import T3App
-from t3tui.app.turns import Literal
+from t3tui.app.widgets.plain_text import PlainText
 from t3tui.opencode.client import OpencodeClient
 from t3tui.state.store import Store
 
@@ -43,7 +43,7 @@ def footer(app: T3App) -> str:
 
 
 def text_of(app: T3App, selector: str) -> str:
-    return str(app.main.query_one(selector, Literal).render())
+    return str(app.main.query_one(selector, PlainText).render())
 
 
 def two_threads(other_dir: str = DIR) -> Any:
@@ -62,7 +62,7 @@ async def test_a_model_picked_for_a_new_thread_is_the_one_sent() -> None:
         server.rest[f"/session/{SID}/prompt_async"] = Reply(204)
         app = ui.make_app(ui.make_store([]), connect=True, thread=None, client=OpencodeClient(server.url))
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, app, lambda: app.stream.state == "open")
+            await wait_for(pilot, app, lambda: app.link.stream.state == "open")
             await pilot.press("ctrl+n", "ctrl+o")
             await wait_for(pilot, app, lambda: app.screen.query("#model-list"))
             await pilot.press(*"slow")  # typed while the models load: lands in the filter
@@ -73,9 +73,9 @@ async def test_a_model_picked_for_a_new_thread_is_the_one_sent() -> None:
             await wait_for(pilot, app, lambda: bool(server.paths(f"/session/{SID}/prompt_async")))
             body = server.paths(f"/session/{SID}/prompt_async")[0].json()
             assert body["model"] == {"providerID": "mock", "modelID": "slow"}
-            await wait_for(pilot, app, lambda: app.current_id == SID)
+            await wait_for(pilot, app, lambda: app.threads.current_id == SID)
             assert "mock/slow" in text_of(app, "#status")  # the header did not revert
-            assert app.prompt.text == ""
+            assert app.main.prompt.text == ""
 
 
 async def test_the_keys_panel_closes_with_the_command_again_or_esc() -> None:
@@ -95,30 +95,30 @@ async def test_the_keys_panel_closes_with_the_command_again_or_esc() -> None:
 async def test_the_keys_panel_has_no_doubled_labels() -> None:
     app = ui.make_app(ui.make_store([]), thread=None)
     async with app.run_test(size=SIZE):
-        for binding in app._bindings.key_to_bindings.get("ctrl+q", []):
-            assert binding.tooltip in ("", None) or binding.tooltip != binding.description
+        binding = app.screen.active_bindings["ctrl+q"].binding
+        assert binding.tooltip in ("", None) or binding.tooltip != binding.description
 
 
 async def test_the_sidebar_cursor_follows_the_open_thread() -> None:
     app = ui.make_app(two_threads(), thread=SID)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, app, lambda: len(app.sidebar.thread_ids) == 2)
+        await wait_for(pilot, app, lambda: len(app.main.sidebar.thread_ids) == 2)
         await pilot.press("ctrl+b")  # to the sidebar
         await pilot.press("ctrl+b")  # back to the prompt
         await pilot.press("alt+up")
-        await wait_for(pilot, app, lambda: app.current_id == OTHER)
-        await wait_for(pilot, app, lambda: app.sidebar.highlighted_option.id == OTHER)
+        await wait_for(pilot, app, lambda: app.threads.current_id == OTHER)
+        await wait_for(pilot, app, lambda: app.main.sidebar.highlighted_option.id == OTHER)
         await pilot.press("alt+up")
-        await wait_for(pilot, app, lambda: app.current_id == SID)
-        await wait_for(pilot, app, lambda: app.sidebar.highlighted_option.id == SID)
+        await wait_for(pilot, app, lambda: app.threads.current_id == SID)
+        await wait_for(pilot, app, lambda: app.main.sidebar.highlighted_option.id == SID)
 
 
 async def test_the_empty_thread_hint_names_the_threads_own_directory() -> None:
     store = ui.make_store([session_updated(OTHER, directory="/srv/elsewhere", title="Empty")])
     app = ui.make_app(store, thread=OTHER)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, app, lambda: app.current_id == OTHER)
-        shown = str(app.thread_view.query_one(".empty", Literal).render())
+        await wait_for(pilot, app, lambda: app.threads.current_id == OTHER)
+        shown = str(app.main.thread_view.query_one(".empty", PlainText).render())
         assert "/srv/elsewhere" in shown
         assert DIR not in shown
 
@@ -126,13 +126,13 @@ async def test_the_empty_thread_hint_names_the_threads_own_directory() -> None:
 async def test_a_newline_typed_in_a_burst_lands_where_it_was_typed() -> None:
     app = ui.make_app(ui.make_store([]), thread=None)
     async with app.run_test(size=SIZE) as pilot:
-        app.prompt.focus()
+        app.main.prompt.focus()
         await pilot.pause()
         keys = [("a", "a")] * 3 + [("ctrl+j", "\n")] + [("b", "b")] * 3
         for key, char in keys:  # all queued at once, as a fast typist or a tmux paste
             app.post_message(events.Key(key, char))
-        await wait_for(pilot, app, lambda: len(app.prompt.text) == 7)
-        assert app.prompt.text == "aaa\nbbb"
+        await wait_for(pilot, app, lambda: len(app.main.prompt.text) == 7)
+        assert app.main.prompt.text == "aaa\nbbb"
 
 
 # -- friction ------------------------------------------------------------------------------
@@ -149,8 +149,8 @@ async def test_esc_in_the_reason_box_is_back_not_interrupt() -> None:
         assert "Interrupt" not in footer(app)
         await pilot.press("escape")
         await wait_for(pilot, app, lambda: not isinstance(app.focused, Input))
-        assert app.current_thread.active  # Esc went back; it did not arm an interrupt
-        assert app._armed_at is None
+        assert app.threads.current.active  # Esc went back; it did not arm an interrupt
+        assert app.interrupt.armed_at is None
 
 
 async def test_a_long_title_is_cut_with_an_ellipsis() -> None:
@@ -158,11 +158,11 @@ async def test_a_long_title_is_cut_with_an_ellipsis() -> None:
     store = ui.make_store([session_updated(SID, title=long_title)])
     app = ui.make_app(store, thread=SID)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, app, lambda: len(app.sidebar.thread_ids) == 1)
-        label = str(app.sidebar.get_option(SID).prompt)
+        await wait_for(pilot, app, lambda: len(app.main.sidebar.thread_ids) == 1)
+        label = str(app.main.sidebar.get_option(SID).prompt)
         first = label.split("\n")[0]
         assert first.endswith("…")
-        assert len(first) <= app.sidebar.scrollable_content_region.width
+        assert len(first) <= app.main.sidebar.scrollable_content_region.width
 
 
 async def test_a_refused_password_is_said_once_and_a_missing_one_is_not_called_refused() -> None:
@@ -174,7 +174,7 @@ async def test_a_refused_password_is_said_once_and_a_missing_one_is_not_called_r
             app = ui.make_app(ui.make_store([]), connect=True, thread=None, client=client)
             async with app.run_test(size=SIZE) as pilot:
                 shown = app  # bound now: the lambdas below run within this iteration
-                await wait_for(pilot, app, lambda s=shown: s.stream.state == "auth_failed")
+                await wait_for(pilot, app, lambda s=shown: s.link.stream.state == "auth_failed")
                 await wait_for(pilot, app, lambda s=shown: s.main.query_one("#banner").display)
                 banner = text_of(app, "#banner")
                 assert expected in banner.lower() or expected in banner
@@ -185,9 +185,9 @@ async def test_a_refused_password_is_said_once_and_a_missing_one_is_not_called_r
 
 async def test_a_dead_port_at_first_start_says_cannot_reach_not_connection_lost() -> None:
     app = ui.make_app(Store(clock=ui.clock), connect=True, thread=None)  # never connected
-    app.stream.backoff_initial = 5.0
+    app.link.stream.backoff_initial = 5.0
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, app, lambda: app.stream.attempt >= 1)
+        await wait_for(pilot, app, lambda: app.link.stream.attempt >= 1)
         await wait_for(pilot, app, lambda: app.main.query_one("#banner").display)
         banner = text_of(app, "#banner")
         assert "Cannot reach http://127.0.0.1:9" in banner
@@ -200,11 +200,11 @@ async def test_the_thread_list_says_loading_until_it_arrives() -> None:
         server.rest["/session"] = lambda req: [] if gate.is_set() else Reply(200, [], delay=1.5)
         app = ui.make_app(ui.make_store([]), connect=True, thread=None, client=OpencodeClient(server.url))
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, app, lambda: app.sidebar.option_count >= 1)
-            first = str(app.sidebar.get_option_at_index(0).prompt)
+            await wait_for(pilot, app, lambda: app.main.sidebar.option_count >= 1)
+            first = str(app.main.sidebar.get_option_at_index(0).prompt)
             assert first == "Loading threads…"
             await wait_for(
-                pilot, app, lambda: "No threads yet" in str(app.sidebar.get_option_at_index(0).prompt)
+                pilot, app, lambda: "No threads yet" in str(app.main.sidebar.get_option_at_index(0).prompt)
             )
 
 
@@ -221,11 +221,11 @@ async def test_the_palette_placeholder_is_translated(lang: str, placeholder: str
 async def test_end_from_the_prompt_goes_to_the_end_of_the_thread() -> None:
     app = ui.make_app(ui.long_thread(60), thread=SID)
     async with app.run_test(size=SIZE) as pilot:
-        view = app.thread_view
+        view = app.main.thread_view
         await wait_for(pilot, app, lambda: view.max_scroll_y > 0)
         view.scroll_home(animate=False)
         await wait_for(pilot, app, lambda: view.scroll_y == 0)
-        app.prompt.focus()
+        app.main.prompt.focus()
         await pilot.press("end")
         await wait_for(pilot, app, lambda: view.scroll_y >= view.max_scroll_y - 1)
 
@@ -252,7 +252,7 @@ async def test_the_model_a_new_thread_will_use_is_shown_before_the_first_send_an
 
 
 def test_the_configured_model_wins_over_the_first_provider() -> None:
-    from t3tui.app.app import default_model
+    from t3tui.app.controllers.models import default_model
 
     providers = {"providers": [{"id": "opencode", "models": {"big-pickle": {}}}], "default": {}}
     assert default_model({"model": "mock/fast"}, providers) == ("mock", "fast")

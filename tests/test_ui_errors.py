@@ -12,8 +12,8 @@ from textual.pilot import Pilot
 from ui_support import toasts, wait_for
 
 from t3tui.app.app import T3App
-from t3tui.app.screens import PasswordScreen, UnreachableScreen
-from t3tui.app.turns import Literal
+from t3tui.app.screens.connection import PasswordScreen, UnreachableScreen
+from t3tui.app.widgets.plain_text import PlainText
 from t3tui.opencode.client import OpencodeClient
 
 SIZE = (110, 32)
@@ -21,13 +21,13 @@ SIZE = (110, 32)
 
 def body(app: T3App, selector: str) -> str:
     """The text of a widget on the top screen ("" while that screen is still composing)."""
-    found = list(app.screen.query(selector).results(Literal))
+    found = list(app.screen.query(selector).results(PlainText))
     return str(found[0].render()) if found else ""
 
 
 async def test_unreachable_server_retries_with_countdown_and_says_what_it_tried() -> None:
     app = ui.make_app(ui.make_store([]), connect=True, thread=None)
-    app.stream.backoff_initial = 2.0
+    app.link.stream.backoff_initial = 2.0
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, app, lambda: isinstance(app.screen, UnreachableScreen))
         await wait_for(pilot, app, lambda: "again in" in body(app, "#unreachable-body"))
@@ -37,7 +37,7 @@ async def test_unreachable_server_retries_with_countdown_and_says_what_it_tried(
         assert "(attempt " in text
         assert "Cannot reach the server at http://127.0.0.1:9" in body(app, ".dialog-title")
         await pilot.press("r")
-        await wait_for(pilot, app, lambda: app.stream.attempt >= 2)
+        await wait_for(pilot, app, lambda: app.link.stream.attempt >= 2)
         await pilot.press("q")
         await pilot.pause(0.1)
     assert app.return_code == 1
@@ -49,7 +49,7 @@ async def test_unreachable_screen_goes_when_the_server_answers() -> None:
         await server.close()
         client = OpencodeClient(f"http://127.0.0.1:{port}")
         app = ui.make_app(ui.make_store([]), connect=True, thread=None, client=client)
-        app.stream.backoff_initial = app.stream.backoff_max = 0.3
+        app.link.stream.backoff_initial = app.link.stream.backoff_max = 0.3
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, app, lambda: isinstance(app.screen, UnreachableScreen))
             again = SSEServer(default=Script(ending="heartbeat"))
@@ -57,7 +57,7 @@ async def test_unreachable_screen_goes_when_the_server_answers() -> None:
             again.port = port
             try:
                 await wait_for(pilot, app, lambda: not isinstance(app.screen, UnreachableScreen))
-                assert app.stream.state == "open"
+                assert app.link.stream.state == "open"
             finally:
                 await again.close()
 
@@ -79,7 +79,7 @@ async def test_wrong_password_asks_for_it_masked_and_does_not_storm() -> None:
             await pilot.press(*"right-password")
             assert "right-password" not in app.export_screenshot()
             await pilot.press("enter")
-            await wait_for(pilot, app, lambda: app.stream.state == "open")
+            await wait_for(pilot, app, lambda: app.link.stream.state == "open")
             assert not isinstance(app.screen, PasswordScreen)
 
 
@@ -127,7 +127,7 @@ async def test_current_server_gets_no_warning() -> None:
         server.rest["/global/health"] = {"healthy": True, "version": "1.18.33"}
         app = ui.make_app(ui.make_store([]), connect=True, thread=None, client=OpencodeClient(server.url))
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, app, lambda: app._version_checked and app.stream.state == "open")
+            await wait_for(pilot, app, lambda: app.link.version_checked and app.link.stream.state == "open")
             await wait_for(pilot, app, lambda: not any(w.group == "version" for w in app.workers))
             assert len(server.paths("/global/health")) == 1
             assert not any("tested with" in m or "version" in m for m in toasts(app))
@@ -139,11 +139,11 @@ async def test_current_server_gets_no_warning() -> None:
 def _unreachable(pilot: Pilot) -> object:
     async def run() -> None:
         app: T3App = pilot.app  # type: ignore[assignment]
-        stream = app.stream
+        stream = app.link.stream
         stream.attempt = 3
         stream.last_error = "cannot connect to http://127.0.0.1:9: [Errno 111] Connection refused"
         stream.next_retry_at = asyncio.get_running_loop().time() + 4.45
-        await app.push_screen(UnreachableScreen())
+        await app.push_screen(UnreachableScreen(stream))
         await pilot.pause(0.2)
 
     return run()
@@ -168,14 +168,14 @@ def test_error_screen_snapshots(snap_compare: Callable[..., bool], screen: str, 
 
 async def test_unreachable_screen_updated_before_it_is_composed_does_not_crash() -> None:
     """The app's one-second timer can update the screen the moment it is pushed."""
-    from t3tui.app.screens import UnreachableScreen
+    from t3tui.app.screens.connection import UnreachableScreen
 
     app = ui.make_app(ui.make_store([]), connect=False, thread=None)
     async with app.run_test(size=SIZE) as pilot:
-        screen = UnreachableScreen()
-        screen.update_from(app.stream)  # not mounted: nothing to update, no error
+        screen = UnreachableScreen(app.link.stream)
+        screen.update_from(app.link.stream)  # not mounted: nothing to update, no error
         app.push_screen(screen)
-        screen.update_from(app.stream)  # pushed, perhaps not composed yet
+        screen.update_from(app.link.stream)  # pushed, perhaps not composed yet
         await pilot.pause(0.1)
-        screen.update_from(app.stream)
+        screen.update_from(app.link.stream)
         assert "Cannot reach the server" in body(app, ".dialog-title")

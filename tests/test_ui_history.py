@@ -28,9 +28,11 @@ from eventgen import (
 from textual.pilot import Pilot
 from textual.widgets import Markdown
 
+from t3tui import observations
 from t3tui.app.app import T3App
-from t3tui.app.history import HistoryView
-from t3tui.app.turns import MAX_LIVE, TurnView
+from t3tui.app.widgets.history import HistoryView
+from t3tui.app.widgets.live_turn import TurnView
+from t3tui.app.widgets.thread_view import MAX_LIVE
 from t3tui.state.store import Store
 
 SID = ui.SID
@@ -77,14 +79,14 @@ def varied_thread(turns: int) -> Store:
 
 
 def history_lines(app: T3App, start: int, count: int) -> list[str]:
-    history = app.thread_view.history
+    history = app.main.thread_view.history
     end = min(history.total, start + count)
     return [history.render_line(y).text.rstrip() for y in range(max(0, start), end)]
 
 
 def screen_lines(app: T3App) -> list[str]:
     """The history's lines on screen, as the reader sees them."""
-    view = app.thread_view
+    view = app.main.thread_view
     top = round(view.scroll_y) - view.history.virtual_region.y
     return history_lines(app, top, view.scrollable_content_region.height)
 
@@ -102,10 +104,10 @@ async def run_live(app: T3App, pilot: Pilot[Any], i: int, reasoning: str | None 
     """Turn ``i`` runs while the thread is open: the user sees it start, then end."""
     events = turn_events(i, reasoning=reasoning)
     for obs in events[:4]:
-        app.observe(obs)
+        app.link.observe(obs)
     await settle(pilot)
     for obs in events[4:]:
-        app.observe(obs)
+        app.link.observe(obs)
     await settle(pilot)
 
 
@@ -114,7 +116,7 @@ async def test_paging_up_a_long_thread_skips_and_repeats_nothing() -> None:
     app = ui.make_app(varied_thread(turns))
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        view = app.thread_view
+        view = app.main.thread_view
         assert view.mounted_turns == 0  # all history: one widget, whatever the length
         assert f"end of answer {turns - 1}." in "\n".join(screen_lines(app)[-4:])
         view.focus()
@@ -148,7 +150,7 @@ async def test_jumping_to_the_middle_shows_whole_turns() -> None:
     app = ui.make_app(varied_thread(200))
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        view = app.thread_view
+        view = app.main.thread_view
         view.scroll_to(y=view.max_scroll_y // 2, animate=False, immediate=True)
         await settle(pilot)
         lines = screen_lines(app)
@@ -169,8 +171,8 @@ async def test_turns_that_ran_while_open_join_the_history_past_the_limit() -> No
         for i in range(count):
             await run_live(app, pilot, i)
         await settle(pilot)
-        view = app.thread_view
-        thread = app.current_thread
+        view = app.main.thread_view
+        thread = app.threads.current
         assert thread is not None
         shown = view.turn_views()
         assert [v.turn.id for v in shown] == thread.order
@@ -195,10 +197,10 @@ async def test_history_arriving_after_the_thread_opened_goes_into_the_history() 
         await settle(pilot)
         for i in range(60):
             for obs in turn_events(i):
-                app.observe(obs)
+                app.link.observe(obs)
         await settle(pilot)
         await settle(pilot)
-        view = app.thread_view
+        view = app.main.thread_view
         assert view.mounted_turns == 0
         assert len(view.history.turns) == 60
         assert "end of answer 59." in "\n".join(screen_lines(app)[-4:])
@@ -224,7 +226,7 @@ async def test_resize_keeps_the_reader_on_the_same_turn() -> None:
     app = ui.make_app(varied_thread(120))
     async with app.run_test(size=(110, 30)) as pilot:
         await settle(pilot)
-        view = app.thread_view
+        view = app.main.thread_view
         view.scroll_to(y=view.max_scroll_y // 3, animate=False, immediate=True)
         await settle(pilot)
         history = view.history
@@ -250,13 +252,13 @@ async def test_a_turn_removed_from_the_thread_leaves_the_history() -> None:
     app = ui.make_app(store)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        thread = app.current_thread
-        assert thread is not None and len(app.thread_view.history.turns) == 2
+        thread = app.threads.current
+        assert thread is not None and len(app.main.thread_view.history.turns) == 2
         first = thread.order[0]
         removed = {"type": "message.removed", "properties": {"sessionID": SID, "messageID": first}}
-        app.observe({"event": {"directory": DIR, "payload": removed}})
+        app.link.observe(observations.event({"directory": DIR, "payload": removed}))
         await settle(pilot)
-        assert [v.turn.id for v in app.thread_view.turn_views()] == thread.order
+        assert [v.turn.id for v in app.main.thread_view.turn_views()] == thread.order
         assert "question 0" not in "\n".join(screen_lines(app))
 
 
@@ -266,9 +268,9 @@ async def test_prompt_run_after_long_history_streams_into_a_widget() -> None:
         await settle(pilot)
         _, _, _, events = prompt_run(SID, "one more", tokens=4, finish=False)
         for obs in events:
-            app.observe(obs)
+            app.link.observe(obs)
         await settle(pilot)
-        view = app.thread_view
+        view = app.main.thread_view
         live = list(view.query(TurnView))
         assert len(live) == 1 and live[0].turn.state == "running"
         assert live[0].shown_text() == "tok0 tok1 tok2 tok3 "
@@ -279,9 +281,9 @@ async def test_page_keys_scroll_the_thread_from_the_prompt() -> None:
     app = ui.make_app(varied_thread(60))
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        app.prompt.focus()
+        app.main.prompt.focus()
         await pilot.press(*"half a thought")
-        view = app.thread_view
+        view = app.main.thread_view
         height = view.scrollable_content_region.height
         top = round(view.scroll_y) - view.history.virtual_region.y
         above = history_lines(app, top - height, height)
@@ -291,14 +293,14 @@ async def test_page_keys_scroll_the_thread_from_the_prompt() -> None:
         await pilot.press("pagedown")
         await settle(pilot)
         assert view.scroll_y == view.max_scroll_y
-        assert app.prompt.text == "half a thought" and app.prompt.has_focus
+        assert app.main.prompt.text == "half a thought" and app.main.prompt.has_focus
 
 
 async def test_theme_change_redraws_the_history_in_the_new_colours() -> None:
     app = ui.make_app(varied_thread(5))
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        history = app.thread_view.history
+        history = app.main.thread_view.history
 
         def prompt_style() -> Any:
             lines = [history.render_line(y) for y in range(history.total)]
@@ -330,7 +332,7 @@ async def test_a_late_update_to_a_turn_on_screen_is_redrawn() -> None:
         await settle(pilot)
         assert "a first draft" in "\n".join(screen_lines(app))
         final = "the final text,\n\nin two paragraphs"
-        app.observe(part_updated(text_part(SID, asst, part, final, end=True)))
+        app.link.observe(part_updated(text_part(SID, asst, part, final, end=True)))
         await settle(pilot)
         shown = "\n".join(screen_lines(app))
         assert "a first draft" not in shown
@@ -346,7 +348,7 @@ async def test_click_on_a_turn_far_down_a_scrolled_history_expands_that_turn() -
     app = ui.make_app(ui.make_store(lines))
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        view, history = app.thread_view, app.thread_view.history
+        view, history = app.main.thread_view, app.main.thread_view.history
         assert view.scroll_y > 0
         top = round(view.scroll_y) - history.virtual_region.y
         row = view.scrollable_content_region.height - 3  # inside the last turn, near its end
@@ -365,7 +367,7 @@ async def test_folding_old_turns_into_the_history_does_not_move_what_is_read() -
 
         for i in range(MAX_LIVE):
             await run_live(app, pilot, i, thought)
-        view = app.thread_view
+        view = app.main.thread_view
         widgets = list(view.query(TurnView))
         assert len(widgets) == MAX_LIVE
         # The history draws these turns taller than their widgets (reasoning shown in
@@ -389,11 +391,11 @@ async def test_a_turn_shown_as_ended_shows_all_its_text() -> None:
     app = ui.make_app(ui.make_store([session_updated(SID, title="Flush"), *events]))
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        (view,) = app.thread_view.query(TurnView)
+        (view,) = app.main.thread_view.query(TurnView)
         big = "".join(f" word{i}" for i in range(2000))
-        app.store.apply(delta(SID, asst, part, big))
-        app.store.changed = True
-        await app._frame()  # the stream's task starts appending this, over several awaits
+        app.link.store.apply(delta(SID, asst, part, big))
+        app.frames.request()
+        await app.frames.frame()  # the stream's task starts appending this, over several awaits
         full = "tok0 tok1 " + big + " and the last words."
         for obs in [
             delta(SID, asst, part, " and the last words."),
@@ -401,8 +403,8 @@ async def test_a_turn_shown_as_ended_shows_all_its_text() -> None:
             msg_updated(assistant_info(SID, asst, user, finish="stop", completed=True)),
             *idle(SID),
         ]:
-            app.store.apply(obs)
-        app.store.changed = True
-        await app._frame()  # one repaint, no pause: what the user sees at that moment
+            app.link.store.apply(obs)
+        app.frames.request()
+        await app.frames.frame()  # one repaint, no pause: what the user sees at that moment
         assert view.state_text().startswith("Worked")
         assert view.query_one(Markdown).source == full

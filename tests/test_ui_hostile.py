@@ -19,7 +19,7 @@ from textual.pilot import Pilot
 from ui_support import toasts, wait_for
 
 from t3tui.app.app import T3App
-from t3tui.app.turns import Literal
+from t3tui.app.widgets.plain_text import PlainText
 from t3tui.opencode.client import OpencodeClient
 from t3tui.text import clean
 
@@ -28,7 +28,7 @@ SID = ui.SID
 
 
 def status_line(app: T3App) -> str:
-    return str(app.main.query_one("#status", Literal).render())
+    return str(app.main.query_one("#status", PlainText).render())
 
 
 def one_thread() -> Any:
@@ -51,7 +51,7 @@ async def type_and_send(pilot: Pilot, text: str) -> None:
 async def test_a_reader_that_dies_is_shown_and_restarted() -> None:
     async with SSEServer(default=Script(ending="heartbeat")) as server:
         app = app_on(server)
-        real_run = app.stream.run
+        real_run = app.link.stream.run
         calls = 0
 
         async def dies_once() -> None:
@@ -62,11 +62,11 @@ async def test_a_reader_that_dies_is_shown_and_restarted() -> None:
                 raise RuntimeError("boom")
             await real_run()
 
-        app.stream.run = dies_once  # type: ignore[method-assign]
+        app.link.stream.run = dies_once  # type: ignore[method-assign]
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, app, lambda: any("event reader stopped" in m for m in toasts(app)))
             assert "RuntimeError: boom" in " ".join(toasts(app))
-            await wait_for(pilot, app, lambda: calls == 2 and app.stream.state == "open")
+            await wait_for(pilot, app, lambda: calls == 2 and app.link.stream.state == "open")
             await wait_for(pilot, app, lambda: "● connected" in status_line(app))
 
 
@@ -74,13 +74,13 @@ async def test_reconnect_now_brings_back_a_dead_reader() -> None:
     async with SSEServer(default=Script(ending="heartbeat")) as server:
         app = app_on(server)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, app, lambda: app.stream.state == "open")
-            app.stream.stop()  # as if it had ended for good
-            await wait_for(pilot, app, lambda: not app._stream_alive())
-            app.stream._stopping = False
-            app.reconnect_now()
-            await wait_for(pilot, app, lambda: app._stream_alive() and app.stream.state == "open")
-            assert app.stream.connections == 2
+            await wait_for(pilot, app, lambda: app.link.stream.state == "open")
+            app.link.stream.stop()  # as if it had ended for good
+            await wait_for(pilot, app, lambda: not app.link.reader_alive)
+            app.link.stream._stopping = False
+            app.connection.reconnect_now()
+            await wait_for(pilot, app, lambda: app.link.reader_alive and app.link.stream.state == "open")
+            assert app.link.stream.connections == 2
 
 
 async def test_bad_events_are_counted_on_the_status_line() -> None:
@@ -88,9 +88,9 @@ async def test_bad_events_are_counted_on_the_status_line() -> None:
     async with SSEServer(default=Script(events=frames, ending="heartbeat")) as server:
         app = app_on(server)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, app, lambda: app.stream.skipped == 2)
+            await wait_for(pilot, app, lambda: app.link.stream.skipped == 2)
             await wait_for(pilot, app, lambda: "2 bad events skipped" in status_line(app))
-            assert app.stream.state == "open"
+            assert app.link.stream.state == "open"
 
 
 # -- a prompt is never lost and never sent twice ---------------------------------------------
@@ -114,10 +114,10 @@ async def test_a_prompt_that_got_no_answer_but_was_taken_is_not_offered_again() 
         server.rest[f"/session/{SID}/message/*"] = lookup
         app = app_on(server, timeout=0.5)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, app, lambda: app.stream.state == "open")
+            await wait_for(pilot, app, lambda: app.link.stream.state == "open")
             await type_and_send(pilot, "do it once")
             await wait_for(pilot, app, lambda: any("Checking whether it took" in m for m in toasts(app)))
-            assert app.prompt.text == ""  # not "your text is back": it may have been taken
+            assert app.main.prompt.text == ""  # not "your text is back": it may have been taken
             assert not any("was not sent" in m for m in toasts(app))
             turn = ui.last_turn(app)
             assert turn.turn.state == "running"
@@ -126,7 +126,7 @@ async def test_a_prompt_that_got_no_answer_but_was_taken_is_not_offered_again() 
             taken["yes"] = True
             await wait_for(pilot, app, lambda: any("did take the prompt" in m for m in toasts(app)))
             assert prompts_sent(server) == 1
-            th = app.store.threads[SID]
+            th = app.link.store.threads[SID]
             assert [t.prompt for t in th.sorted_turns()] == ["do it once"]
             assert th.sorted_turns()[0].state != "error"
 
@@ -137,12 +137,12 @@ async def test_a_prompt_the_server_does_not_have_is_given_back() -> None:
         server.rest[f"/session/{SID}/message/*"] = Reply(404, {"name": "NotFound"})
         app = app_on(server, timeout=0.5)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, app, lambda: app.stream.state == "open")
+            await wait_for(pilot, app, lambda: app.link.stream.state == "open")
             await type_and_send(pilot, "try me")
             await wait_for(pilot, app, lambda: any("was not sent" in m for m in toasts(app)))
-            assert app.prompt.text == "try me"
+            assert app.main.prompt.text == "try me"
             assert any("back in the input" in m for m in toasts(app))
-            assert app.store.threads[SID].sorted_turns()[-1].state == "error"
+            assert app.link.store.threads[SID].sorted_turns()[-1].state == "error"
             assert prompts_sent(server) == 1
 
 
@@ -157,16 +157,16 @@ async def test_a_draft_typed_meanwhile_is_never_overwritten() -> None:
         server.rest[f"/session/{SID}/message/*"] = lookup
         app = app_on(server, timeout=0.5)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, app, lambda: app.stream.state == "open")
+            await wait_for(pilot, app, lambda: app.link.stream.state == "open")
             await type_and_send(pilot, "first")
             await wait_for(pilot, app, lambda: any("Checking whether" in m for m in toasts(app)))
             await pilot.press(*"second draft")
             gate.set()
             await wait_for(pilot, app, lambda: any("was not sent" in m for m in toasts(app)))
-            assert app.prompt.text == "second draft"
+            assert app.main.prompt.text == "second draft"
             sent_toast = next(m for m in toasts(app) if "was not sent" in m)
             assert "back in the input" not in sent_toast and "history" in sent_toast
-            assert app.drafts.prompt_history[-1] == "first"
+            assert app.threads.drafts.prompt_history[-1] == "first"
 
 
 async def test_a_refused_connection_is_not_sent_and_gives_the_text_back() -> None:
@@ -174,7 +174,7 @@ async def test_a_refused_connection_is_not_sent_and_gives_the_text_back() -> Non
     async with app.run_test(size=SIZE) as pilot:
         await type_and_send(pilot, "hello")
         await wait_for(pilot, app, lambda: any("was not sent" in m for m in toasts(app)))
-        assert app.prompt.text == "hello"
+        assert app.main.prompt.text == "hello"
         assert not any("Checking" in m for m in toasts(app))
 
 
@@ -183,12 +183,12 @@ async def test_a_malformed_session_answer_keeps_the_prompt() -> None:
         server.rest["/session"] = []  # POST /session answers [] instead of a session
         app = app_on(server, ui.make_store([]), thread=None)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, app, lambda: app.stream.state == "open")
+            await wait_for(pilot, app, lambda: app.link.stream.state == "open")
             await type_and_send(pilot, "new thread please")
             await wait_for(pilot, app, lambda: any("was not sent" in m for m in toasts(app)))
             message = next(m for m in toasts(app) if "was not sent" in m)
             assert "cannot use" in message
-            assert app.prompt.text == "new thread please"
+            assert app.main.prompt.text == "new thread please"
 
 
 # -- drafts --------------------------------------------------------------------------------
@@ -201,14 +201,14 @@ async def test_drafts_that_cannot_be_saved_are_kept_and_said_once(tmp_path: Path
     app = ui.make_app(store, state_dir=blocker / "state", thread=SID)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press(*"unsaved words")
-        await app.open_thread("ses_other")
-        await app.open_thread(SID)
-        await app.open_thread("ses_other")
+        await app.threads.open("ses_other")
+        await app.threads.open(SID)
+        await app.threads.open("ses_other")
         await wait_for(pilot, app, lambda: any("Drafts cannot be saved" in m for m in toasts(app)))
         await pilot.pause(0.1)
         assert len([m for m in toasts(app) if "Drafts cannot be saved" in m]) == 1
-        await app.open_thread(SID)
-        assert app.prompt.text == "unsaved words"
+        await app.threads.open(SID)
+        assert app.main.prompt.text == "unsaved words"
 
 
 # -- text that reorders or hides itself ---------------------------------------------------------
@@ -233,9 +233,9 @@ async def test_sidebar_shows_spoofing_titles_literally_and_keeps_its_border() ->
     )
     app = ui.make_app(store, thread=SID)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, app, lambda: len(app.sidebar.thread_ids) == 3)
+        await wait_for(pilot, app, lambda: len(app.main.sidebar.thread_ids) == 3)
         shown = "\n".join(
-            str(app.sidebar.get_option_at_index(i).prompt) for i in range(app.sidebar.option_count)
+            str(app.main.sidebar.get_option_at_index(i).prompt) for i in range(app.main.sidebar.option_count)
         )
         assert "report<U+202E>fdp.exe" in shown
         assert "\u202e" not in shown and "\ud800" not in shown

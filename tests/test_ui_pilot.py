@@ -10,8 +10,11 @@ import pytest
 import ui_support as ui
 from textual.widgets import Markdown
 
+from t3tui import observations
 from t3tui.app.app import T3App
-from t3tui.app.turns import Literal, TurnView
+from t3tui.app.commands import palette_commands
+from t3tui.app.widgets.live_turn import TurnView
+from t3tui.app.widgets.plain_text import PlainText
 from t3tui.i18n import PLACEHOLDER, available, catalog, choose_language, t
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 async def frame(pilot: object, app: T3App) -> None:
     """One repaint from the store, then let the footer catch up with the bindings."""
-    await app._frame()
+    await app.frames.frame()
     await pilot.pause(0.05)  # type: ignore[attr-defined]
     for _ in range(40):
         if app.screen.query("FooterKey"):
@@ -84,20 +87,20 @@ async def test_interrupt_needs_two_escapes_and_failure_puts_turn_back() -> None:
     app = ui.make_app(ui.streaming())
     async with app.run_test(size=(110, 32)) as pilot:
         await frame(pilot, app)
-        turn = app.current_thread.sorted_turns()[0]  # type: ignore[union-attr]
+        turn = app.threads.current.sorted_turns()[0]  # type: ignore[union-attr]
         assert turn.state == "running"
         assert "Interrupt" in footer_text(app)
         await pilot.press("escape")
         await frame(pilot, app)
         assert turn.state == "running"
         assert "Esc again to interrupt" in footer_text(app)
-        assert t("hint.esc_again") in str(app.query_one("#hint", Literal).render())
+        assert t("hint.esc_again") in str(app.query_one("#hint", PlainText).render())
         await pilot.press("escape")
         await app.workers.wait_for_complete()
         await frame(pilot, app)
         # The server is unreachable: the abort failed, so the turn runs again.
         assert turn.state == "running"
-        assert app.current_thread.status == "running"  # type: ignore[union-attr]
+        assert app.threads.current.status == "running"  # type: ignore[union-attr]
         assert any("Could not interrupt" in m for m in toasts(app))
         assert "Esc again" not in footer_text(app)
 
@@ -106,11 +109,11 @@ async def test_optimistic_interrupt_shows_at_once() -> None:
     app = ui.make_app(ui.streaming())
     async with app.run_test(size=(110, 32)) as pilot:
         await frame(pilot, app)
-        app.observe({"action": {"kind": "interrupt", "sessionID": ui.SID}})
+        app.link.observe(observations.interrupt(ui.SID))
         await frame(pilot, app)
         view = app.query_one(TurnView)
         assert "Interrupted" in view.state_text()
-        assert view.state_text() in str(view.query_one(".turn-state", Literal).render())
+        assert view.state_text() in str(view.query_one(".turn-state", PlainText).render())
 
 
 async def test_failed_send_keeps_the_text_and_says_why(tmp_path: Path) -> None:
@@ -119,15 +122,15 @@ async def test_failed_send_keeps_the_text_and_says_why(tmp_path: Path) -> None:
         await frame(pilot, app)
         await pilot.click("#prompt")
         await pilot.press(*"hello", "ctrl+j", *"world")
-        assert app.prompt.text == "hello\nworld"
+        assert app.main.prompt.text == "hello\nworld"
         await pilot.press("enter")
         await app.workers.wait_for_complete()
         await frame(pilot, app)
-        assert app.prompt.text == "hello\nworld"
+        assert app.main.prompt.text == "hello\nworld"
         assert any("not sent" in m for m in toasts(app))
-        turns = app.current_thread.sorted_turns()  # type: ignore[union-attr]
+        turns = app.threads.current.sorted_turns()  # type: ignore[union-attr]
         assert turns[-1].state == "error" and turns[-1].prompt == "hello\nworld"
-        assert app.current_thread.status == "error"  # type: ignore[union-attr]
+        assert app.threads.current.status == "error"  # type: ignore[union-attr]
 
 
 async def test_drafts_survive_thread_switch_and_restart(tmp_path: Path) -> None:
@@ -138,18 +141,18 @@ async def test_drafts_survive_thread_switch_and_restart(tmp_path: Path) -> None:
         await pilot.press(*"half a thought")
         await pilot.press("ctrl+n")
         await frame(pilot, app)
-        assert app.current_id is None and app.prompt.text == ""
+        assert app.threads.current_id is None and app.main.prompt.text == ""
         await pilot.press(*"new idea")
-        await app.open_thread(ui.SID)
-        assert app.prompt.text == "half a thought"
+        await app.threads.open(ui.SID)
+        assert app.main.prompt.text == "half a thought"
     saved = json.loads((tmp_path / "drafts.json").read_text(encoding="utf-8"))
     assert saved["drafts"][ui.SID] == "half a thought"
     again = ui.make_app(ui.interrupted(), state_dir=tmp_path)
     async with again.run_test(size=(110, 32)) as pilot:
         await frame(pilot, again)
-        assert again.prompt.text == "half a thought"
-        await again.open_thread(None)
-        assert again.prompt.text == "new idea"
+        assert again.main.prompt.text == "half a thought"
+        await again.threads.open(None)
+        assert again.main.prompt.text == "new idea"
 
 
 async def test_history_walks_with_up_and_down(tmp_path: Path) -> None:
@@ -159,11 +162,11 @@ async def test_history_walks_with_up_and_down(tmp_path: Path) -> None:
         await frame(pilot, app)
         await pilot.press(*"draft")
         await pilot.press("up")
-        assert app.prompt.text == "second"
+        assert app.main.prompt.text == "second"
         await pilot.press("up")
-        assert app.prompt.text == "first"
+        assert app.main.prompt.text == "first"
         await pilot.press("down", "down")
-        assert app.prompt.text == "draft"
+        assert app.main.prompt.text == "draft"
 
 
 async def test_switch_threads_by_key_and_sidebar() -> None:
@@ -176,18 +179,18 @@ async def test_switch_threads_by_key_and_sidebar() -> None:
     app = ui.make_app(store)
     async with app.run_test(size=(110, 32)) as pilot:
         await frame(pilot, app)
-        start = app.current_id
+        start = app.threads.current_id
         await pilot.press("alt+down")
         await frame(pilot, app)
-        assert app.current_id not in (None, start)
-        assert ui.last_turn(app).turn.thread.id == app.current_id
+        assert app.threads.current_id not in (None, start)
+        assert ui.last_turn(app).turn.thread.id == app.threads.current_id
         await pilot.press("ctrl+b")
-        assert app.sidebar.has_focus
-        index = app.sidebar.get_option_index(start)  # type: ignore[arg-type]
-        app.sidebar.highlighted = index
+        assert app.main.sidebar.has_focus
+        index = app.main.sidebar.get_option_index(start)  # type: ignore[arg-type]
+        app.main.sidebar.highlighted = index
         await pilot.press("enter")
         await frame(pilot, app)
-        assert app.current_id == start
+        assert app.threads.current_id == start
 
 
 async def test_permission_panel_is_keyboard_driven() -> None:
@@ -255,7 +258,7 @@ async def test_palette_commands() -> None:
     app = ui.make_app(ui.streaming())
     async with app.run_test(size=(110, 32)) as pilot:
         await frame(pilot, app)
-        titles = [c.title for c in app.get_system_commands(app.screen)]
+        titles = [c.title for c in palette_commands(app)]
         for key in ("cmd.new_thread", "cmd.next_thread", "cmd.interrupt", "cmd.quit", "cmd.reconnect"):
             assert t(key) in titles
         assert t("cmd.language", name="简体中文") in titles
@@ -267,7 +270,7 @@ async def test_markup_and_escape_codes_render_literally() -> None:
         await frame(pilot, app)
         await pilot.pause(0.3)
         view = app.query_one(TurnView)
-        prompt = str(view.query_one(".prompt", Literal).render())
+        prompt = str(view.query_one(".prompt", PlainText).render())
         assert "[bold]not markup[/bold]" in prompt and "\x1b" not in prompt
         md = view.query_one(Markdown)
         rendered = app.export_screenshot()
@@ -281,7 +284,7 @@ async def test_first_run_says_how_to_start(lang: str) -> None:
     app = ui.make_app(ui.make_store([]), lang=lang)
     async with app.run_test(size=(110, 32)) as pilot:
         await frame(pilot, app)
-        text = str(app.query_one("#thread .empty", Literal).render())
+        text = str(app.query_one("#thread .empty", PlainText).render())
         assert t("thread.first_run", directory="/home/dev/project").split("\n")[0] in text
 
 
@@ -290,13 +293,13 @@ async def test_malformed_observations_never_crash_the_app() -> None:
     async with app.run_test(size=(110, 32)) as pilot:
         await frame(pilot, app)
         for junk in (
-            {"event": "x"},
-            {"event": {"no": "payload"}},
-            {"event": {"payload": "x"}},
-            {"snapshot": 3},
+            observations.event("x"),
+            observations.event({"no": "payload"}),
+            observations.event({"payload": "x"}),
+            {"snapshot": 3},  # no builder makes a snapshot that is not a dict: written by hand
         ):
-            app.observe(junk)  # type: ignore[arg-type]
-        app.observe({"event": {"payload": {"type": "message.part.updated", "properties": {}}}})
+            app.link.observe(junk)
+        app.link.observe(observations.event({"payload": {"type": "message.part.updated", "properties": {}}}))
         await frame(pilot, app)
-        assert app.current_thread is not None and app.current_thread.status == "running"
-        assert app.store.rejected >= 3
+        assert app.threads.current is not None and app.threads.current.status == "running"
+        assert app.link.store.rejected >= 3

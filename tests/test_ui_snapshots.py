@@ -15,7 +15,7 @@ SIZE = (110, 32)
 
 async def settle(pilot: Pilot) -> None:
     await pilot.pause(0.2)
-    await pilot.app._frame()  # type: ignore[attr-defined]
+    await pilot.app.frames.frame()  # type: ignore[attr-defined]
     await pilot.pause(0.3)
 
 

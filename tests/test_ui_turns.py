@@ -33,8 +33,9 @@ from rich.segment import Segment
 from sse_server import Script, SSEServer
 from textual.pilot import Pilot
 
+from t3tui import observations
 from t3tui.app.app import T3App
-from t3tui.app.turns import TurnView
+from t3tui.app.widgets.live_turn import TurnView
 from t3tui.eventlog import read_log
 from t3tui.i18n import t
 from t3tui.opencode.client import OpencodeClient
@@ -51,8 +52,8 @@ async def wait_for(pilot: Pilot, app: T3App, predicate: Callable[[], Any], timeo
     while not (value := predicate()):
         if loop.time() > deadline:
             raise AssertionError("condition not reached in time")
-        app.store.changed = True
-        await app._frame()
+        app.frames.request()
+        await app.frames.frame()
         await pilot.pause(0.05)
     return value
 
@@ -72,7 +73,7 @@ def running() -> tuple[Store, list[dict[str, Any]]]:
 
 # How each ending comes about, from a running turn: what this client and the server do.
 ENDINGS: dict[str, Callable[[list[dict[str, Any]]], list[dict[str, Any]]]] = {
-    "user": lambda aborted: [{"action": {"kind": "interrupt", "sessionID": SID}}, *aborted],
+    "user": lambda aborted: [observations.interrupt(SID), *aborted],
     "aborted": lambda aborted: aborted,
     "disposed": lambda aborted: [*aborted, global_disposed()],
     "resync": lambda aborted: [
@@ -202,7 +203,7 @@ async def test_reverted_turns_in_the_history_are_dimmed_and_say_so(lang: str, la
         assert label not in first.state_text()
         assert second.state_text().endswith(" · " + label)
         await wait_for(pilot, app, lambda: label in second.rendered_text())
-        history = app.thread_view.history
+        history = app.main.thread_view.history
 
         def dim(index: int) -> bool:
             segments = [s for strip in history._lines(index) for s in strip if s.text.strip()]
@@ -259,7 +260,7 @@ async def test_after_a_restart_an_error_then_a_success_shows_no_error_badge() ->
         )
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, app, lambda: len(ui.turns_shown(app)) == 2)
-            th = app.store.threads[sid]
+            th = app.link.store.threads[sid]
             assert [turn.state for turn in th.sorted_turns()] == ["error", "completed"]
             await wait_for(pilot, app, lambda: "Failed, then fine" in on_screen(app))
             assert th.status == "ready"
@@ -270,7 +271,7 @@ async def test_a_thread_whose_latest_turn_failed_keeps_its_error_badge() -> None
     app = ui.make_app(ui.errored())
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, app, lambda: t("badge.error") in on_screen(app))
-        app.store.apply(snapshot("sessions", [session_info(SID, DIR, title="Bad request")]))
+        app.link.store.apply(snapshot("sessions", [session_info(SID, DIR, title="Bad request")]))
         await wait_for(pilot, app, lambda: t("badge.error") in on_screen(app))
 
 

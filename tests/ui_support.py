@@ -25,6 +25,7 @@ from eventgen import (
     user_info,
 )
 
+from t3tui import observations
 from t3tui.app.app import T3App
 from t3tui.opencode.client import OpencodeClient
 from t3tui.state.store import Store
@@ -42,8 +43,8 @@ async def wait_for(pilot: Any, app: T3App, predicate: Callable[[], Any], timeout
     while not predicate():
         if loop.time() > deadline:
             raise AssertionError("condition not reached in time")
-        app.store.changed = True
-        await app._frame()
+        app.frames.request()
+        await app.frames.frame()
         await pilot.pause(0.05)
 
 
@@ -58,7 +59,7 @@ def clock() -> float:
 
 def turns_shown(app: T3App) -> list[Any]:
     """The open thread's turns as shown (history entries and live turn widgets)."""
-    return app.thread_view.turn_views()
+    return app.main.thread_view.turn_views()
 
 
 def last_turn(app: T3App) -> Any:
@@ -119,7 +120,7 @@ def streaming() -> Store:
 def interrupted() -> Store:
     user, asst, part, events = prompt_run(SID, "Count slowly", tokens=4, finish=False)
     store = make_store([session_updated(SID, title="Counting"), *events])
-    store.apply({"action": {"kind": "interrupt", "sessionID": SID}})
+    store.apply(observations.interrupt(SID))
     store.apply_all(idle(SID))
     return store
 

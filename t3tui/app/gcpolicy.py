@@ -19,8 +19,11 @@ becomes garbage after it was frozen (a thread deleted later) is kept until exit.
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
+from typing import Any
 
 YOUNG = 10_000
+LARGE_LOAD = 100  # snapshot items (messages, sessions) that make a load "large"
 
 
 def tune() -> None:
@@ -37,3 +40,28 @@ def freeze_after_load() -> None:
     """
     gc.collect(1)
     gc.freeze()
+
+
+class FreezeAfterLoad:
+    """Calls :func:`freeze_after_load` once a large load is in: half a second after the
+    last large snapshot (a thread's history, a resync), so a burst of them freezes once."""
+
+    def __init__(self, set_timer: Callable[[float, Callable[[], None]], Any]) -> None:
+        """``set_timer(delay, callback)`` returns a timer with ``reset()`` (Textual's)."""
+        self._set_timer = set_timer
+        self._timer: Any = None
+
+    def observed(self, obs: dict[str, Any]) -> None:
+        snapshot = obs.get("snapshot")
+        if isinstance(snapshot, dict) and len(snapshot.get("data") or ()) >= LARGE_LOAD:
+            self.soon()
+
+    def soon(self) -> None:
+        if self._timer is not None:
+            self._timer.reset()
+        else:
+            self._timer = self._set_timer(0.5, self.now)
+
+    def now(self) -> None:
+        self._timer = None
+        freeze_after_load()

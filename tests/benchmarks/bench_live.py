@@ -43,7 +43,7 @@ from loopwatch import LoopWatch  # noqa: E402
 from textual.widgets import Markdown  # noqa: E402
 
 from t3tui.app.app import T3App  # noqa: E402
-from t3tui.app.turns import TurnView  # noqa: E402
+from t3tui.app.widgets.live_turn import TurnView  # noqa: E402
 from t3tui.opencode.client import OpencodeClient  # noqa: E402
 
 CLK = os.sysconf("SC_CLK_TCK")
@@ -150,7 +150,8 @@ async def streaming(server: OpencodeServer, directory: str, runs: int) -> list[d
     # Note when each delta arrives (the stream's reading loop keeps the sink it had
     # when the connection opened, so the hook goes in before the app starts).
     last_delta = [0.0]
-    original = app.observe
+    link = app.link
+    original = link.observe
 
     def observe(obs: dict) -> None:
         original(obs)
@@ -158,27 +159,27 @@ async def streaming(server: OpencodeServer, directory: str, runs: int) -> list[d
         if event is not None and event["payload"].get("type") == "message.part.delta":
             last_delta[0] = time.perf_counter()
 
-    app.observe = observe  # type: ignore[method-assign]
-    app.stream.sink = observe
+    link.observe = observe  # type: ignore[method-assign]
+    link.stream.sink = observe
     async with app.run_test(size=(120, 40)) as pilot:
-        while app.stream.state != "open":
+        while app.link.stream.state != "open":
             await pilot.pause(0.05)
         # A person reads the screen and types before the first prompt: t3tui does its
         # start-up work (collector settling, a Markdown warm-up) in that second.
         await pilot.pause(1.0)
         session = await client.create_session(directory)
-        await app.open_thread(session.id)
-        app._models[session.id] = ("mock", "bench")
+        await app.threads.open(session.id)
+        app.models.chosen[session.id] = ("mock", "bench")
         for _ in range(runs):
             watch = LoopWatch.start()
-            before = len(app.current_thread.order) if app.current_thread else 0
-            app._send(session.id, "burst")
+            before = len(app.threads.current.order) if app.threads.current else 0
+            app.sending.send(session.id, "burst")
             shown_at = None
             text = ""
             deadline = time.perf_counter() + 60
             while time.perf_counter() < deadline:
                 await asyncio.sleep(0.001)
-                th = app.current_thread
+                th = app.threads.current
                 if th is None or len(th.order) <= before:
                     continue
                 turn_id = th.order[-1]
@@ -199,7 +200,7 @@ async def streaming(server: OpencodeServer, directory: str, runs: int) -> list[d
                     "shown_chars": float(len(text)),
                 }
             )
-        app.stream.stop()
+        app.link.stream.stop()
     await client.aclose()
     return results
 

@@ -115,10 +115,10 @@ async def measure_first_open(turns: int) -> dict[str, float]:
     app = T3App(
         OpencodeClient("http://127.0.0.1:9"), directory="/home/dev/project", store=store, connect=False
     )
-    app._auto_opened = True
+    app.threads.auto_opened = True
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.3)
-        await app.open_thread(SID)
+        await app.threads.open(SID)
         await pilot.pause(0.3)
         history = app.query_one(HistoryView)
         drawn: list[int] = []
@@ -133,7 +133,7 @@ async def measure_first_open(turns: int) -> dict[str, float]:
         history.render_line = spy  # type: ignore[method-assign]
         started = time.perf_counter()
         data = json.loads(body)
-        app.observe(observations.snapshot("messages", DIR, data, SID))
+        app.link.observe(observations.snapshot("messages", DIR, data, SID))
         while not drawn:
             await pilot.pause(0.002)
         return {"first_open_s": time.perf_counter() - started, "body_mb": len(body) / 1e6}
@@ -144,7 +144,7 @@ async def measure(store: Store) -> dict[str, float]:
         OpencodeClient("http://127.0.0.1:9"), directory="/home/dev/project", store=store, connect=False
     )
     out: dict[str, float] = {}
-    app._auto_opened = True  # measure the opening ourselves
+    app.threads.auto_opened = True  # measure the opening ourselves
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.2)
         last_id = store.threads[SID].order[-1]
@@ -161,13 +161,13 @@ async def measure(store: Store) -> dict[str, float]:
 
         history.render_line = spy  # type: ignore[method-assign]
         started = time.perf_counter()
-        await app.open_thread(SID)
+        await app.threads.open(SID)
         while not drawn:
             await pilot.pause(0.002)
         out["open_to_last_turn_s"] = time.perf_counter() - started
         history.render_line = render_line  # type: ignore[method-assign]
         await pilot.pause(0.3)
-        view = app.thread_view
+        view = app.main.thread_view
         history = view.history
         times: list[float] = []
         jumps = 0

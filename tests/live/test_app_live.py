@@ -22,10 +22,11 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Markdown
 
-from t3tui.app import app as app_module
 from t3tui.app.app import T3App
-from t3tui.app.panels import PermissionPanel, QuestionPanel
-from t3tui.app.turns import Literal, ToolView, TurnView
+from t3tui.app.controllers import interrupt as interrupt_module
+from t3tui.app.widgets.live_turn import ToolView, TurnView
+from t3tui.app.widgets.plain_text import PlainText
+from t3tui.app.widgets.request_panels import PermissionPanel, QuestionPanel
 from t3tui.eventlog import thread_dump
 from t3tui.i18n import t
 from t3tui.opencode.client import OpencodeClient, OpencodeError
@@ -45,15 +46,16 @@ def _roomy_interrupt_window(monkeypatch: pytest.MonkeyPatch) -> None:
     """Esc, Esc interrupts within 60 s here, not 2: on a loaded machine the test's own
     steps between the two presses can take longer than 2 s, and these tests are about
     what the interrupt does, not how long the window is."""
-    monkeypatch.setattr(app_module, "INTERRUPT_WINDOW", 60.0)
+    monkeypatch.setattr(interrupt_module, "INTERRUPT_WINDOW", 60.0)
 
 
 # -- helpers ---------------------------------------------------------------------------
 
 
 def describe(app: T3App) -> str:
-    lines = [f"stream={app.stream.state} connections={app.stream.connections} current={app.current_id}"]
-    for th in app.store.threads.values():
+    stream = app.link.stream
+    lines = [f"stream={stream.state} connections={stream.connections} current={app.threads.current_id}"]
+    for th in app.link.store.threads.values():
         lines.append(f"  {th.id} dir={th.directory} status={th.status}")
         for turn in th.sorted_turns():
             lines.append(f"    {turn.id} {turn.state} prompt={turn.prompt!r} text={turn.text[:60]!r}")
@@ -67,7 +69,7 @@ async def wait_for(
     app: T3App = pilot.app  # type: ignore[assignment]
     deadline = time.monotonic() + timeout
     while True:
-        await app._frame()
+        await app.frames.frame()
         await pilot.pause(0.05)
         value = predicate()
         if value:
@@ -81,7 +83,7 @@ async def wait_for(
 async def one_frame(pilot: Pilot[Any]) -> None:
     app: T3App = pilot.app  # type: ignore[assignment]
     await pilot.pause()
-    await app._frame()
+    await app.frames.frame()
     await pilot.pause()
 
 
@@ -90,11 +92,11 @@ def footer_text(app: T3App) -> str:
 
 
 def status_text(app: T3App) -> str:
-    return str(app.query_one("#status", Literal).render())
+    return str(app.query_one("#status", PlainText).render())
 
 
 def banner_text(app: T3App) -> str:
-    banner = app.query_one("#banner", Literal)
+    banner = app.query_one("#banner", PlainText)
     return str(banner.render()) if banner.display else ""
 
 
@@ -109,7 +111,7 @@ def toasts(app: T3App) -> list[str]:
 
 def turn_views(app: T3App) -> list[Any]:
     """The open thread's turns as shown: history entries, then live turn widgets."""
-    return app.thread_view.turn_views()
+    return app.main.thread_view.turn_views()
 
 
 def state_text(view: Any) -> str:
@@ -131,7 +133,7 @@ def shown_markdown(view: Any) -> str:
 
 
 def last_turn(app: T3App) -> Turn:
-    th = app.current_thread
+    th = app.threads.current
     assert th is not None and th.order, describe(app)
     return th.turns[th.order[-1]]
 
@@ -173,13 +175,13 @@ async def live_app(
     )
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: app.stream.state == "open", what="the event stream to open")
+            await wait_for(pilot, lambda: app.link.stream.state == "open", what="the event stream to open")
             await wait_for(pilot, lambda: t("status.connected") in status_text(app), what="status connected")
             try:
                 yield app, pilot
             finally:
                 # Leave no run going on the shared server.
-                for th in list(app.store.threads.values()):
+                for th in list(app.link.store.threads.values()):
                     if th.active:
                         with contextlib.suppress(OpencodeError):
                             await client.abort(th.id, th.directory)
@@ -190,21 +192,21 @@ async def live_app(
 
 async def send(pilot: Pilot[Any], text: str) -> None:
     app: T3App = pilot.app  # type: ignore[assignment]
-    app.prompt.focus()
+    app.main.prompt.focus()
     await pilot.press(*text)
-    assert app.prompt.text == text
+    assert app.main.prompt.text == text
     await pilot.press("enter")
 
 
 async def send_and_finish(pilot: Pilot[Any], text: str, timeout: float = TIMEOUT) -> TurnView:
     app: T3App = pilot.app  # type: ignore[assignment]
-    before = len(app.current_thread.order) if app.current_thread else 0
+    before = len(app.threads.current.order) if app.threads.current else 0
     await send(pilot, text)
     await wait_for(
         pilot,
         lambda: (
-            app.current_thread is not None
-            and len(app.current_thread.order) > before
+            app.threads.current is not None
+            and len(app.threads.current.order) > before
             and last_turn(app).state == "completed"
             and ended_with(app, "Worked")
         ),
@@ -230,7 +232,7 @@ async def test_send_shows_turn_at_once_then_streams_reply(
         mock_model.hold("reply")
         mock_model.set_mode("fast", count=1, interval=0.2, hold="reply")
         await send(pilot, "hello there")
-        assert app.prompt.text == ""
+        assert app.main.prompt.text == ""
         view = await wait_for(pilot, lambda: last_view(app), what="the first turn view")
         # The first frame that shows the turn shows the prompt, and that it is running.
         assert prompt_shown(view) == "hello there"
@@ -240,9 +242,9 @@ async def test_send_shows_turn_at_once_then_streams_reply(
         # It came from the app's own action, before the server said a word about it.
         assert first_mention(observed, last_turn(app).id).get("action", {}).get("kind") == "prompt"
         # The thread is in the sidebar, opened.
-        sid = app.current_id
+        sid = app.threads.current_id
         assert sid is not None and sid.startswith("ses_")
-        await wait_for(pilot, lambda: sid in app.sidebar.thread_ids, what="the thread in the sidebar")
+        await wait_for(pilot, lambda: sid in app.main.sidebar.thread_ids, what="the thread in the sidebar")
         # While it runs the footer offers Interrupt; once it ends, no longer.
         await wait_for(pilot, lambda: "Interrupt" in footer_text(app), what="Interrupt in the footer")
         mock_model.release("reply")
@@ -258,7 +260,7 @@ async def test_send_shows_turn_at_once_then_streams_reply(
             lambda: on_screen(app, "hello", "tok0", "tok9", "Worked"),
             what="the reply on screen",
         )
-        assert app.current_thread is not None and app.current_thread.status == "ready"
+        assert app.threads.current is not None and app.threads.current.status == "ready"
 
         # A second prompt in the open thread shows on the very next frame (its reply held
         # until the test has read the running line).
@@ -281,13 +283,13 @@ async def test_send_shows_turn_at_once_then_streams_reply(
 def spy_on_store(app: T3App) -> list[dict[str, Any]]:
     """Record every observation the store gets (events, snapshots and the app's actions)."""
     observed: list[dict[str, Any]] = []
-    apply = app.store.apply
+    apply = app.link.store.apply
 
     def recording(obs: Any) -> None:
         observed.append(obs)
         apply(obs)
 
-    app.store.apply = recording  # type: ignore[method-assign]
+    app.link.store.apply = recording  # type: ignore[method-assign]
     return observed
 
 
@@ -324,7 +326,7 @@ async def test_double_escape_interrupts_and_keeps_streamed_text(
         assert "Interrupt" in footer_text(app)
         await pilot.press("escape")
         await wait_for(pilot, lambda: "Esc again to interrupt" in footer_text(app), what="the armed footer")
-        assert t("hint.esc_again") in str(app.query_one("#hint", Literal).render())
+        assert t("hint.esc_again") in str(app.query_one("#hint", PlainText).render())
         assert last_turn(app).state == "running"
         assert state_text(view).startswith("Working")
 
@@ -341,7 +343,7 @@ async def test_double_escape_interrupts_and_keeps_streamed_text(
         )
         await wait_for(
             pilot,
-            lambda: app.current_thread is not None and app.current_thread.status == "ready",
+            lambda: app.threads.current is not None and app.threads.current.status == "ready",
             what="the thread ready",
         )
         await wait_for(
@@ -365,7 +367,7 @@ async def test_permission_panel_allow_once_completes_the_turn(
         await send(pilot, "read the hostname")
         panel = app.query_one(PermissionPanel)
         await wait_for(pilot, lambda: panel.display and panel.has_focus, what="the permission panel, focused")
-        assert "external_directory" in str(panel.query_one(".panel-title", Literal).render())
+        assert "external_directory" in str(panel.query_one(".panel-title", PlainText).render())
         await wait_for(pilot, lambda: "Allow once" in footer_text(app), what="permission keys in the footer")
         await pilot.press("o")
         await wait_for(pilot, lambda: not panel.display, what="the panel to close")
@@ -375,8 +377,8 @@ async def test_permission_panel_allow_once_completes_the_turn(
         assert mm.TOOL_DONE_TEXT in shown_markdown(view)
         tools = [str(tv.render()) for tv in view.query(ToolView)]
         assert any("read" in x for x in tools), tools
-        assert app.prompt.has_focus
-        th = app.current_thread
+        assert app.main.prompt.has_focus
+        th = app.threads.current
         assert th is not None and not th.permissions and th.status == "ready"
 
 
@@ -394,7 +396,7 @@ async def test_question_panel_answer_by_keyboard_completes_the_turn(
         await wait_for(
             pilot, lambda: panel.display and panel.has_focus_within, what="the question panel, focused"
         )
-        assert "Which colour?" in str(panel.query_one(".panel-body", Literal).render())
+        assert "Which colour?" in str(panel.query_one(".panel-body", PlainText).render())
         await pilot.press("down", "enter")
         await wait_for(pilot, lambda: not panel.display, what="the panel to close")
         await wait_for(pilot, lambda: ended_with(app, "Worked"), what="Worked")
@@ -403,7 +405,7 @@ async def test_question_panel_answer_by_keyboard_completes_the_turn(
         # The model saw the answer the user picked.
         second = [e for e in mock_model.requests if e["mode"] == "question" and not e.get("tool_call")]
         assert second and "Blue" in str([m for m in second[-1]["messages"] if m.get("role") == "tool"])
-        assert app.prompt.has_focus
+        assert app.main.prompt.has_focus
 
 
 # -- 6. switching threads ------------------------------------------------------------------
@@ -414,34 +416,34 @@ async def test_switch_threads_shows_their_turns_and_keeps_drafts(
 ) -> None:
     async with live_app(opencode, tmp_path) as (app, pilot):
         await send_and_finish(pilot, "first thread")
-        first = app.current_id
+        first = app.threads.current_id
         await pilot.press("ctrl+n")
         await wait_for(
-            pilot, lambda: app.current_id is None and not turn_views(app), what="a new empty thread"
+            pilot, lambda: app.threads.current_id is None and not turn_views(app), what="a new empty thread"
         )
         await send_and_finish(pilot, "second thread")
-        second = app.current_id
+        second = app.threads.current_id
         assert first and second and first != second
         await wait_for(
-            pilot, lambda: {first, second} <= set(app.sidebar.thread_ids), what="both in the sidebar"
+            pilot, lambda: {first, second} <= set(app.main.sidebar.thread_ids), what="both in the sidebar"
         )
 
         await pilot.press(*"draft for two")
         await pilot.press("alt+down")
-        await wait_for(pilot, lambda: app.current_id == first, what="switch to the first thread")
+        await wait_for(pilot, lambda: app.threads.current_id == first, what="switch to the first thread")
         await wait_for(pilot, lambda: [prompt_shown(v) for v in turn_views(app)] == ["first thread"])
         assert shown_markdown(turn_views(app)[0]).strip() == mm.FAST_TEXT.strip()
-        assert app.prompt.text == ""
+        assert app.main.prompt.text == ""
         await pilot.press(*"draft for one")
 
         await pilot.press("alt+down")
-        await wait_for(pilot, lambda: app.current_id == second, what="switch back (wraps)")
+        await wait_for(pilot, lambda: app.threads.current_id == second, what="switch back (wraps)")
         await wait_for(pilot, lambda: [prompt_shown(v) for v in turn_views(app)] == ["second thread"])
-        assert app.prompt.text == "draft for two"
+        assert app.main.prompt.text == "draft for two"
 
         await pilot.press("alt+up")
-        await wait_for(pilot, lambda: app.current_id == first)
-        assert app.prompt.text == "draft for one"
+        await wait_for(pilot, lambda: app.threads.current_id == first)
+        assert app.main.prompt.text == "draft for one"
         assert [prompt_shown(v) for v in turn_views(app)] == ["first thread"]
 
 
@@ -453,7 +455,7 @@ async def test_server_killed_and_restarted_banner_and_settlement(
 ) -> None:
     server = fresh_opencode
     async with live_app(server, tmp_path) as (app, pilot):
-        app.stream.backoff_max = 1.0  # keep the test short; the backoff itself is tested elsewhere
+        app.link.stream.backoff_max = 1.0  # keep the test short; the backoff itself is tested elsewhere
         mock_model.set_mode("slow", count=1, interval=0.1)
         await send(pilot, "long answer")
         view = await wait_for(pilot, lambda: (v := last_view(app)) and "tok3 " in shown_markdown(v) and v)
@@ -481,7 +483,7 @@ async def test_server_killed_and_restarted_banner_and_settlement(
         assert last_turn(app).state == "interrupted"
         assert shown_markdown(view).startswith(streamed.strip())
         assert last_turn(app).text.startswith(streamed.strip())
-        assert app.current_thread is not None and app.current_thread.status == "ready"
+        assert app.threads.current is not None and app.threads.current.status == "ready"
 
 
 # -- 8. Chinese ---------------------------------------------------------------------------
@@ -500,11 +502,13 @@ async def test_send_in_chinese(opencode: OpencodeServer, mock_model: MockModel, 
         await wait_for(pilot, lambda: "中断" in footer_text(app), what="zh interrupt key")
         await pilot.press("escape")
         await wait_for(pilot, lambda: "再按 Esc 中断" in footer_text(app), what="zh armed footer")
-        assert "2 秒内再按一次 Esc" in str(app.query_one("#hint", Literal).render())
+        assert "2 秒内再按一次 Esc" in str(app.query_one("#hint", PlainText).render())
         await pilot.press("escape")
         await one_frame(pilot)
         assert state_text(view) == "已中断 · 你中断了它"
-        await wait_for(pilot, lambda: app.current_thread is not None and app.current_thread.status == "ready")
+        await wait_for(
+            pilot, lambda: app.threads.current is not None and app.threads.current.status == "ready"
+        )
 
         view = await send_and_finish_zh(pilot, "再来一次")
         assert shown_markdown(view).strip() == mm.FAST_TEXT.strip()
@@ -527,7 +531,7 @@ async def send_and_finish_zh(pilot: Pilot[Any], text: str) -> TurnView:
 async def another_client(server: OpencodeServer, app: T3App) -> AsyncIterator[httpx.AsyncClient]:
     """A second client of the same server (opencode's own TUI, say), on the app's project."""
     async with httpx.AsyncClient(
-        base_url=server.url, params={"directory": app.directory}, auth=server.auth, timeout=30
+        base_url=server.url, params={"directory": app.link.directory}, auth=server.auth, timeout=30
     ) as http:
         yield http
 
@@ -541,7 +545,7 @@ async def test_a_shell_command_from_another_client_shows_as_a_command(
 ) -> None:
     async with live_app(opencode, tmp_path) as (app, pilot):
         await send_and_finish(pilot, "hello")
-        sid = app.current_id
+        sid = app.threads.current_id
         command = "printf 'shell-%s' output"
         async with another_client(opencode, app) as http:
             # opencode's `!printf ...`
@@ -560,7 +564,7 @@ async def test_a_shell_command_from_another_client_shows_as_a_command(
         assert (turn.state, turn.settled_by) == ("completed", "server")
         await wait_for(pilot, lambda: on_screen(app, "shell-output", "bash"), what="its output on screen")
         assert not on_screen(app, "The following tool")
-        assert app.current_thread is not None and app.current_thread.status == "ready"
+        assert app.threads.current is not None and app.threads.current.status == "ready"
 
 
 async def test_a_run_aborted_from_another_client_says_so(
@@ -571,7 +575,7 @@ async def test_a_run_aborted_from_another_client_says_so(
         await send(pilot, "count slowly")
         view = await wait_for(pilot, lambda: (v := last_view(app)) and "tok2 " in shown_markdown(v) and v)
         async with another_client(opencode, app) as http:
-            assert (await http.post(f"/session/{app.current_id}/abort")).json() is True
+            assert (await http.post(f"/session/{app.threads.current_id}/abort")).json() is True
         said = "Interrupted · aborted from another client"
         await wait_for(pilot, lambda: state_text(view) == said, what="the abort, said")
         # The aborted message that follows changes nothing.
@@ -596,7 +600,9 @@ async def test_a_run_closed_by_an_instance_dispose_says_so(
             what="the dispose, said",
         )
         assert last_turn(app).settled_by == "disposed"
-        await wait_for(pilot, lambda: app.current_thread is not None and app.current_thread.status == "ready")
+        await wait_for(
+            pilot, lambda: app.threads.current is not None and app.threads.current.status == "ready"
+        )
 
 
 async def test_undo_and_redo_from_another_client(
@@ -605,7 +611,7 @@ async def test_undo_and_redo_from_another_client(
     async with live_app(opencode, tmp_path) as (app, pilot):
         await send_and_finish(pilot, "first")
         await send_and_finish(pilot, "second")
-        sid = app.current_id
+        sid = app.threads.current_id
         first, second = turn_views(app)
         reverted = " · " + t("turn.reverted")
         async with another_client(opencode, app) as http:
@@ -617,7 +623,7 @@ async def test_undo_and_redo_from_another_client(
             assert not state_text(first).endswith(reverted)
             if isinstance(second, TurnView):
                 assert second.has_class("-reverted")
-            assert [x["reverted"] for x in thread_dump(app.current_thread)["turns"]] == [False, True]
+            assert [x["reverted"] for x in thread_dump(app.threads.current)["turns"]] == [False, True]
 
             assert (await http.post(f"/session/{sid}/unrevert")).status_code == 200
             await wait_for(pilot, lambda: not state_text(second).endswith(reverted), what="redo")
@@ -645,7 +651,7 @@ async def test_after_a_restart_a_thread_that_failed_then_succeeded_has_no_error_
         await wait_for(pilot, lambda: badge_shown(app), what="the error badge")
         await send_and_finish(pilot, "again")
         await wait_for(pilot, lambda: not badge_shown(app), what="no error badge once it succeeded")
-        sid, project = app.current_id, app.directory
+        sid, project = app.threads.current_id, app.link.directory
     # t3tui again, with --session: the thread's history comes from GET /session/{id}/message.
     client = OpencodeClient(opencode.url, password=opencode.password)
     again = T3App(
@@ -655,9 +661,11 @@ async def test_after_a_restart_a_thread_that_failed_then_succeeded_has_no_error_
         async with again.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: len(turn_views(again)) == 2, what="the history loaded")
             assert [v.turn.state for v in turn_views(again)] == ["error", "completed"]
-            await wait_for(pilot, lambda: sid in again.sidebar.thread_ids, what="the thread in the sidebar")
+            await wait_for(
+                pilot, lambda: sid in again.main.sidebar.thread_ids, what="the thread in the sidebar"
+            )
             await one_frame(pilot)
-            assert again.store.threads[sid].status == "ready"
+            assert again.link.store.threads[sid].status == "ready"
             assert not badge_shown(again)
     finally:
         await client.aclose()

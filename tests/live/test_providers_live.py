@@ -29,15 +29,10 @@ from textual.widgets import Input, OptionList
 
 from t3tui import logs
 from t3tui.app.app import T3App
-from t3tui.app.providers import (
-    ApiKeyScreen,
-    ConfirmScreen,
-    MethodScreen,
-    ModelScreen,
-    OAuthScreen,
-    ProvidersScreen,
-)
-from t3tui.app.turns import Literal
+from t3tui.app.screens.dialogs import ConfirmScreen
+from t3tui.app.screens.model_picker import ModelScreen
+from t3tui.app.screens.providers import ApiKeyScreen, MethodScreen, OAuthScreen, ProvidersScreen
+from t3tui.app.widgets.plain_text import PlainText
 from t3tui.eventlog import EventLogWriter
 from t3tui.i18n import t
 
@@ -139,7 +134,7 @@ class Toasts:
 
 
 def openai_connected(app: T3App) -> bool | None:
-    providers = app.store.providers
+    providers = app.link.store.providers
     return None if providers is None else PROVIDER in providers.connected
 
 
@@ -265,7 +260,7 @@ async def start_slow_turn(pilot: Pilot[Any], mock_model: MockModel) -> None:
     # machine a run of a few seconds could end before the test looked at it.
     mock_model.hold(RUN_GATE)
     mock_model.set_mode("slow", count=1, interval=0.1, duration=SLOW_CHUNKS * 0.1, hold=RUN_GATE)
-    app._send(app.current_id, "count slowly")
+    app.sending.send(app.threads.current_id, "count slowly")
     await wait_for(
         pilot,
         lambda: (v := last_view(app)) and "tok0 " in shown_markdown(v),
@@ -286,7 +281,7 @@ async def run_ends_then_dispose(
 
     Returns the position of the dispose in the proxy's request log."""
     app: T3App = pilot.app  # type: ignore[assignment]
-    th = app.current_thread
+    th = app.threads.current
     assert th is not None
     assert th.active  # held: still running, whatever the machine's load
     mock_model.release(RUN_GATE)
@@ -294,7 +289,7 @@ async def run_ends_then_dispose(
     def done() -> bool:
         if th.active:
             assert not proxy.seen(*DISPOSE, forwarded=None), f"dispose during the run:\n{proxy.lines()}"
-            assert app.store.disposed_count == disposed_before
+            assert app.link.store.disposed_count == disposed_before
             assert pending(app)
         return not th.active
 
@@ -317,7 +312,7 @@ async def refreshed(
 ) -> None:
     """The dispose's events arrived: providers refetched after it, indicator gone."""
     app: T3App = pilot.app  # type: ignore[assignment]
-    await wait_for(pilot, lambda: app.store.disposed_count > disposed_before, what="global.disposed")
+    await wait_for(pilot, lambda: app.link.store.disposed_count > disposed_before, what="global.disposed")
     await wait_for(
         pilot,
         lambda: proxy.index("GET", "/provider", after=after) is not None,
@@ -325,7 +320,7 @@ async def refreshed(
     )
     await wait_for(pilot, lambda: openai_connected(app) is connected, what=f"openai connected={connected}")
     await wait_for(pilot, lambda: not pending(app), what="the refresh-pending indicator to clear")
-    assert app.store.refresh_pending == []
+    assert app.link.store.refresh_pending == []
 
 
 # -- 1 + 3: connect and disconnect, idle and during a run ------------------------------
@@ -360,7 +355,7 @@ async def test_auth_change_refreshes_now_or_after_the_run(
     auth_call = ("PUT" if connect else "DELETE", f"/auth/{PROVIDER}")
     async with live_app(server, tmp_path, lang=lang, url=proxy.url) as (app, pilot):
         toasts = Toasts(app)
-        before = app.store.disposed_count
+        before = app.link.store.disposed_count
         if connect:
             await open_providers(pilot)
             await type_api_key(pilot, random_key())
@@ -375,9 +370,9 @@ async def test_auth_change_refreshes_now_or_after_the_run(
         assert auth.status == 200
         if when == "running":
             assert toasts.messages() == [deferred]
-            assert app.current_thread is not None and app.current_thread.active
+            assert app.threads.current is not None and app.threads.current.active
             assert not proxy.seen(*DISPOSE, forwarded=None)
-            assert [(p["providerID"], p["op"], p["status"]) for p in app.store.refresh_pending] == [
+            assert [(p["providerID"], p["op"], p["status"]) for p in app.link.store.refresh_pending] == [
                 (PROVIDER, op, "pending")
             ]
             await wait_for(pilot, lambda: pending(app), what="refresh pending in the status line")
@@ -401,7 +396,7 @@ async def test_auth_change_refreshes_now_or_after_the_run(
         assert toasts.messages() == expected
         assert all(sev == "information" for _, sev in toasts.seen)
         assert len(proxy.seen(*DISPOSE)) == 1
-        assert app.store.check_invariants() == []
+        assert app.link.store.check_invariants() == []
 
 
 # -- 4: a server that defers the dispose itself ------------------------------------------
@@ -425,7 +420,7 @@ async def test_server_deferred_dispose_completes_on_global_disposed(
             verb = "connected" if op == "connect" else "disconnected"
             deferred = text("en", f"toast.provider_{verb}_deferred", provider=NAME)
             normal = text("en", f"toast.provider_{verb}", provider=NAME)
-            before = app.store.disposed_count
+            before = app.link.store.disposed_count
             asked_before = len(proxy.seen(*DISPOSE, forwarded=None))
             shown_before = len(toasts.seen)
             if op == "connect":
@@ -436,10 +431,10 @@ async def test_server_deferred_dispose_completes_on_global_disposed(
             await close_providers(pilot)
             asked = proxy.seen(*DISPOSE, forwarded=None)[asked_before:]
             assert len(asked) == 1 and not asked[0].forwarded
-            assert [(p["providerID"], p["op"], p["status"]) for p in app.store.refresh_pending] == [
+            assert [(p["providerID"], p["op"], p["status"]) for p in app.link.store.refresh_pending] == [
                 (PROVIDER, op, "deferred")
             ]
-            assert app.store.refresh_pending[0]["result"]["lifecycleActionID"] == "act_1"
+            assert app.link.store.refresh_pending[0]["result"]["lifecycleActionID"] == "act_1"
             await wait_for(pilot, lambda: pending(app), what="refresh pending in the status line")
 
             # A second later: still waiting, and t3tui does not ask again.
@@ -447,7 +442,7 @@ async def test_server_deferred_dispose_completes_on_global_disposed(
             while time.monotonic() < deadline:
                 await wait_for(pilot, lambda: True)
             assert len(proxy.seen(*DISPOSE, forwarded=None)) == asked_before + 1
-            assert pending(app) and app.store.disposed_count == before
+            assert pending(app) and app.link.store.disposed_count == before
             assert toasts.messages()[shown_before:] == [deferred]
 
             mark = len(proxy.requests) - 1
@@ -491,7 +486,7 @@ async def test_failed_auth_call_shows_error_and_changes_nothing(
             while time.monotonic() < deadline:
                 await wait_for(pilot, lambda: True)
             assert not proxy.seen(*DISPOSE, forwarded=None), proxy.lines()
-            assert app.store.refresh_pending == []
+            assert app.link.store.refresh_pending == []
             await close_providers(pilot)
             assert not pending(app)
             assert len(toasts.seen) == 1
@@ -507,14 +502,16 @@ async def test_failed_dispose_is_retried(
 ) -> None:
     proxy.answer(*DISPOSE, 500, {"name": "UnknownError", "data": {"message": "scripted dispose failure"}})
     async with live_app(clean_auth, tmp_path, url=proxy.url) as (app, pilot):
-        app.provider_refresh.retry_after = 1.0  # the back-off itself is not what this test is about
+        app.link.refresh.retry_after = 1.0  # the back-off itself is not what this test is about
         toasts = Toasts(app)
-        before = app.store.disposed_count
+        before = app.link.store.disposed_count
         await connect_via_ui(pilot, random_key())
         failed = text("en", "toast.refresh_failed", error="scripted dispose failure")
         await wait_for(pilot, lambda: toasts.has(failed), what="the refresh-failed toast")
         await close_providers(pilot)
-        assert [(p["providerID"], p["status"]) for p in app.store.refresh_pending] == [(PROVIDER, "pending")]
+        assert [(p["providerID"], p["status"]) for p in app.link.store.refresh_pending] == [
+            (PROVIDER, "pending")
+        ]
         assert pending(app)
         # Nothing else happens in the app (no repaint is forced here): the retry comes on its own.
         await wait_until(
@@ -583,7 +580,7 @@ async def test_api_key_goes_to_the_server_only(
                 await close_providers(pilot)
                 await wait_for(pilot, lambda: openai_connected(app), what="openai connected")
                 assert key not in app.export_screenshot()
-                assert key not in repr(app.store.refresh_pending) and key not in repr(toasts.seen)
+                assert key not in repr(app.link.store.refresh_pending) and key not in repr(toasts.seen)
     finally:
         capture.close()
     # The server got them: in the PUT bodies, and openai is connected there.
@@ -624,7 +621,7 @@ async def test_oauth_sign_in_refreshes_like_an_api_key(
     proxy.answer("POST", f"/provider/{PROVIDER}/oauth/callback", 200, True)
     async with live_app(clean_auth, tmp_path, url=proxy.url) as (app, pilot):
         toasts = Toasts(app)
-        before = app.store.disposed_count
+        before = app.link.store.disposed_count
         await open_providers(pilot)
         await pilot.press("enter")
         methods = await wait_for(
@@ -637,7 +634,7 @@ async def test_oauth_sign_in_refreshes_like_an_api_key(
         )
         done = screen.query_one("#oauth-done")
         await wait_for(pilot, lambda: done.display and done.has_focus, what="the sign-in link")
-        assert link in str(screen.query_one("#oauth-body", Literal).render())
+        assert link in str(screen.query_one("#oauth-body", PlainText).render())
         (authorize,) = proxy.seen("POST", f"/provider/{PROVIDER}/oauth/authorize", forwarded=False)
         assert json.loads(authorize.body) == {"method": 0}
         await pilot.press("enter")
@@ -647,7 +644,7 @@ async def test_oauth_sign_in_refreshes_like_an_api_key(
         callback = proxy.index("POST", f"/provider/{PROVIDER}/oauth/callback")
         dispose = proxy.index(*DISPOSE)
         assert callback is not None and dispose is not None and callback < dispose, proxy.lines()
-        await wait_for(pilot, lambda: app.store.disposed_count > before, what="global.disposed")
+        await wait_for(pilot, lambda: app.link.store.disposed_count > before, what="global.disposed")
         await wait_for(
             pilot, lambda: proxy.index("GET", "/provider", after=dispose) is not None, what="the refetch"
         )
@@ -679,7 +676,7 @@ async def test_model_picker_lists_connected_providers_and_sets_the_thread_model(
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is app.main)
 
-        app.connect_api_key(PROVIDER, NAME, random_key())
+        app.providers.connect_api_key(app.link, PROVIDER, NAME, random_key())
         normal = text("en", "toast.provider_connected", provider=NAME)
         await wait_for(pilot, lambda: toasts.has(normal), what="connected")
 

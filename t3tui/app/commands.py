@@ -1,0 +1,71 @@
+"""The command palette (Ctrl+P): every command in the user's language, as a Textual command provider."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual.app import SystemCommand
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from t3tui.i18n import available, catalog, t
+
+if TYPE_CHECKING:
+    from t3tui.app.app import T3App
+
+LANGUAGE_NAMES = {"en": "English", "zh": "简体中文"}
+
+
+def palette_commands(app: T3App) -> list[SystemCommand]:
+    """The commands that apply now (Interrupt only while the open thread runs)."""
+    commands = [
+        SystemCommand(t("cmd.new_thread"), t("cmd.new_thread_help"), app.action_new_thread),
+        SystemCommand(t("cmd.next_thread"), t("cmd.next_thread_help"), app.action_next_thread),
+        SystemCommand(t("cmd.prev_thread"), t("cmd.prev_thread_help"), app.action_prev_thread),
+    ]
+    th = app.threads.current
+    if th is not None and th.active:
+        sid = th.id
+        commands.append(
+            SystemCommand(t("cmd.interrupt"), t("cmd.interrupt_help"), lambda: app.interrupt.interrupt(sid))
+        )
+    main = app.main
+    commands += [
+        SystemCommand(t("cmd.focus_prompt"), t("cmd.focus_prompt_help"), main.prompt.focus),
+        SystemCommand(t("cmd.focus_sidebar"), t("cmd.focus_sidebar_help"), main.sidebar.focus),
+        SystemCommand(t("cmd.reconnect"), t("cmd.reconnect_help"), app.connection.reconnect_now),
+        SystemCommand(t("cmd.providers"), t("cmd.providers_help"), app.action_providers),
+        SystemCommand(t("cmd.choose_model"), t("cmd.choose_model_help"), app.action_choose_model),
+    ]
+    for lang in available():
+        if catalog(lang):
+            name = LANGUAGE_NAMES.get(lang, lang)
+            commands.append(
+                SystemCommand(
+                    t("cmd.language", name=name),
+                    t("cmd.language_help", name=name),
+                    lambda lang=lang: app.set_language(lang),
+                )
+            )
+    commands += [
+        SystemCommand(t("cmd.theme"), t("cmd.theme_help"), app.action_change_theme),
+        SystemCommand(t("cmd.keys"), t("cmd.keys_help"), app.action_toggle_keys),
+        SystemCommand(t("cmd.quit"), t("cmd.quit_help"), app.action_quit),
+    ]
+    return commands
+
+
+class Commands(Provider):
+    """t3tui's commands for the palette, found as Textual's own system commands are."""
+
+    def _commands(self) -> list[SystemCommand]:
+        return palette_commands(cast("T3App", self.app))
+
+    async def discover(self) -> Hits:
+        for title, help_text, callback, _discover in sorted(self._commands(), key=lambda c: c.title):
+            yield DiscoveryHit(title, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, callback, _discover in self._commands():
+            if (match := matcher.match(title)) > 0:
+                yield Hit(match, matcher.highlight(title), callback, help=help_text)

@@ -1,0 +1,157 @@
+"""Sending a prompt: never lost (a refused one comes back), never twice (an unanswered one is checked)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from t3tui import observations
+from t3tui.i18n import t
+from t3tui.opencode.client import NotFoundError, OpencodeError, UncertainError, ascending_id
+from t3tui.state.store import Turn
+
+if TYPE_CHECKING:
+    from t3tui.app.app import T3App
+    from t3tui.app.controllers.server import ServerLink
+
+log = logging.getLogger(__name__)
+
+CONFIRM_FOR = 300.0  # seconds to keep asking whether a prompt that got no answer was taken
+
+
+class Sending:
+    """Sends what the prompt holds, and gives it back when the server certainly did not take it."""
+
+    def __init__(self, app: T3App) -> None:
+        self.app = app
+
+    def submit(self, text: str) -> None:
+        """Enter in the prompt: send to the open thread (a new one if none is open)."""
+        if not text.strip():
+            return
+        threads = self.app.threads
+        threads.drafts.remember(text)
+        self.app.main.prompt.load_text("")
+        threads.drafts.set(threads.draft_key(), "")
+        threads.save_drafts()
+        self.send(threads.current_id, text)
+
+    def send(self, sid: str | None, text: str) -> None:
+        """Send ``text`` to thread ``sid`` (None: a new thread), as a worker."""
+        self.app.run_worker(self._send(sid, text), group="send", exit_on_error=False)
+
+    async def _send(self, sid: str | None, text: str) -> None:
+        app = self.app
+        link = app.link_of(sid)
+        mid = ascending_id("msg")
+        th = link.store.threads.get(sid) if sid else None
+        posted = False
+        new_thread = False
+        try:
+            if th is None:
+                # A new thread, or one the store has not heard of yet (opened by id).
+                if sid is None:
+                    session = await link.client.create_session(link.directory)
+                else:
+                    session = await link.client.get_session(sid, link.directory)
+                link.observe(
+                    observations.snapshot(
+                        "session",
+                        session.directory or link.directory,
+                        session.model_dump(mode="json", exclude_none=True),
+                    )
+                )
+                new_thread = sid is None
+                sid = session.id
+                if new_thread:
+                    await app.threads.open(sid)
+                th = link.store.threads[sid]
+            # Before the turn exists: a model picked for a new thread applies to its
+            # first prompt (model_for looks at whether the thread has turns yet).
+            model = app.models.model_for(th, new_thread)
+            link.observe(observations.prompt_sent(sid, mid, text, th.directory))
+            posted = True
+            await link.client.prompt_async(sid, th.directory, text, message_id=mid, model=model)
+        except UncertainError as exc:
+            if posted and sid is not None and th is not None:
+                await self._confirm(link, sid, th.directory, mid, text, exc.message)
+            else:
+                self._failed(link, sid, mid, text, exc.message, posted=posted)
+        except OpencodeError as exc:
+            self._failed(link, sid, mid, text, exc.message, posted=posted)
+        except Exception as exc:  # a bug here must not eat the prompt
+            log.exception("sending a prompt failed")
+            self._failed(link, sid, mid, text, f"{exc.__class__.__name__}: {exc}", posted=posted)
+
+    def _failed(
+        self, link: ServerLink, sid: str | None, mid: str, text: str, error: str, *, posted: bool = True
+    ) -> None:
+        """The server certainly did not take the prompt: say so, and give the text back."""
+        if sid and posted:
+            link.observe(observations.prompt_refused(sid, mid, error))
+        restored = self._restore(sid, text)
+        key = "toast.send_failed" if restored else "toast.send_failed_kept"
+        self.app.toast(t(key, error=error), severity="error", timeout=10)
+
+    async def _confirm(
+        self, link: ServerLink, sid: str, directory: str | None, mid: str, text: str, error: str
+    ) -> None:
+        """The prompt was sent but no answer came: find out whether the server has it.
+
+        The message id is ours, so the server's copy can be looked up. Until then the
+        turn shows "sending…" (the store keeps it open); only a server that answers
+        and does not have the message makes it "not sent".
+        """
+        link.observe(observations.prompt_uncertain(sid, mid, "unknown"))
+        self.app.toast(t("toast.send_checking", error=error), severity="warning", timeout=10)
+        missing = 0
+        delay = 1.0
+        deadline = time.monotonic() + CONFIRM_FOR
+        while True:
+            turn = _turn(link, sid, mid)
+            if turn is not None and turn.user is not None:
+                break  # the stream (or a resync) already showed the server's copy
+            try:
+                await link.client.raw_message(sid, mid, directory)
+                break
+            except NotFoundError:
+                missing += 1
+                if missing >= 2:  # twice, a moment apart: not a request still in flight
+                    self._failed(link, sid, mid, text, t("send.not_taken"))
+                    return
+            except OpencodeError:
+                pass  # still frozen or down: ask again
+            if time.monotonic() > deadline:
+                link.observe(observations.prompt_uncertain(sid, mid, "gave_up"))
+                self.app.toast(t("toast.send_unknown"), severity="warning", timeout=15)
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 8.0)
+        link.observe(observations.prompt_confirmed(sid, mid))
+        self.app.toast(t("toast.send_confirmed"))
+
+    def _restore(self, sid: str | None, text: str) -> bool:
+        """A refused prompt goes back into the input, unless the user typed since.
+
+        Returns whether it is in the input now (otherwise it is in the prompt history,
+        and in the thread's draft if that was empty): the toast must not claim more.
+        """
+        threads = self.app.threads
+        key = threads.draft_key(sid)
+        prompt = self.app.main.prompt
+        restored = False
+        if sid == threads.current_id and not prompt.text.strip():
+            prompt.load_text(text)
+            prompt.move_cursor(prompt.document.end)
+            restored = True
+        elif not threads.drafts.get(key):
+            threads.drafts.set(key, text)
+        threads.save_drafts()
+        return restored
+
+
+def _turn(link: ServerLink, sid: str, mid: str) -> Turn | None:
+    th = link.store.threads.get(sid)
+    return th.turns.get(mid) if th is not None else None

@@ -1,0 +1,104 @@
+"""The status line (server, connection, directory, model), and the banner when what is shown may be stale."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+
+from t3tui import logs
+from t3tui.app.widgets.sidebar import short_dir
+from t3tui.i18n import t
+
+if TYPE_CHECKING:
+    from t3tui.app.app import T3App
+    from t3tui.app.controllers.server import ServerLink
+
+SEP = (" │ ", "dim")
+
+
+class Status:
+    """Writes the status line and the banner for the open thread's server."""
+
+    def __init__(self, app: T3App, server_log: Path | None = None) -> None:
+        self.app = app
+        self.server_log = server_log  # the embedded server's log, named when it cannot be reached
+
+    def sync(self) -> None:
+        main = self.app.main
+        link = self.app.threads.link
+        main.status_line.update(self.line(link))
+        banner = main.banner
+        text = self.banner(link)
+        if text is None:
+            banner.display = False
+        else:
+            banner.show(logs.scrub(text))
+            banner.display = True
+
+    def line(self, link: ServerLink) -> Text:
+        stream = link.stream
+        threads = self.app.threads
+        th = threads.current
+        if not link.connect:
+            conn, style = (
+                t("status.connected") if link.store.connection == "open" else t("status.offline"),
+                "",
+            )
+        elif stream.state == "open":
+            conn, style = t("status.connected"), "green"
+        elif stream.state == "auth_failed":
+            refused = link.client.has_password
+            conn, style = t("status.auth_failed" if refused else "status.auth_needed"), "red"
+        elif stream.connections == 0 and stream.attempt == 0:
+            conn, style = t("status.connecting"), "yellow"
+        elif stream.connections == 0:
+            conn, style = t("status.offline"), "red"
+        else:
+            conn, style = t("status.reconnecting", attempt=stream.attempt), "yellow"
+        line = Text.assemble(
+            ("t3tui", "bold"),
+            SEP,
+            (link.client.base_url, "dim"),
+            SEP,
+            ("● " + conn, style),
+            SEP,
+            short_dir(threads.directory),
+        )
+        if stream.skipped:
+            line.append_text(Text.assemble(SEP, ("⚠ " + t("status.skipped", count=stream.skipped), "yellow")))
+        model = self.app.models.shown() or (th.model if th is not None else None)
+        fresh = th is None or not th.order
+        if not model and fresh and link.default_model is not None:
+            model = t("status.default_model", model="/".join(link.default_model))
+        if model:
+            line.append_text(Text.assemble(SEP, (model, "dim")))
+        if link.store.refresh_pending:
+            line.append_text(Text.assemble(SEP, (t("status.refresh_pending"), "bold yellow")))
+        return line
+
+    def banner(self, link: ServerLink) -> str | None:
+        """What the banner says (None: no banner)."""
+        stream, store, connect = link.stream, link.store, link.connect
+        stale = store.connection != "open" and (stream.connections > 0 or stream.attempt > 0)
+        if connect and stream.state == "auth_failed":
+            # The stream's own error already says "refused" or "needs": not said twice.
+            return t("banner.auth_refused" if link.client.has_password else "banner.auth_needed")
+        if not (connect and stale or not connect and store.connection == "closed" and store.threads):
+            return None
+        wait = stream.retry_in()
+        if connect and stream.connections == 0:
+            # Never connected: nothing was lost, and nothing on screen is stale.
+            text = t("banner.unreachable", url=link.client.base_url, attempt=max(1, stream.attempt))
+        else:
+            text = t("banner.reconnecting", attempt=max(1, stream.attempt))
+        if wait:
+            text += " " + t("banner.retry_in", seconds=f"{wait:.0f}s")
+        if stream.last_error:
+            text += " · " + stream.last_error
+        if not connect or stream.connections > 0:
+            text += " · " + t("banner.stale")
+        if self.server_log is not None:
+            text += "\n" + t("banner.server_log", path=str(self.server_log))
+        return text

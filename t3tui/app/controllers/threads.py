@@ -1,0 +1,175 @@
+"""Which thread is open, which ones finished unseen, and the draft each one keeps in the prompt."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from t3tui import observations
+from t3tui.app.drafts import Drafts
+from t3tui.app.widgets.sidebar import short_dir
+from t3tui.i18n import t
+from t3tui.opencode.client import OpencodeError
+from t3tui.state.store import SETTLED, Thread
+
+if TYPE_CHECKING:
+    from t3tui.app.app import T3App
+    from t3tui.app.controllers.server import ServerLink
+
+log = logging.getLogger(__name__)
+
+
+class Threads:
+    """The open thread, the unseen marks of the others, and the drafts."""
+
+    def __init__(self, app: T3App, drafts: Drafts, initial_thread: str | None) -> None:
+        self.app = app
+        self.drafts = drafts
+        self.current_id: str | None = initial_thread
+        self.unseen: set[str] = set()
+        self._last_seen: dict[str, tuple[str, str]] = {}
+        self.auto_opened = initial_thread is not None
+        self._drafts_warned = False
+
+    @property
+    def current(self) -> Thread | None:
+        sid = self.current_id
+        return self.app.link_of(sid).store.threads.get(sid) if sid else None
+
+    @property
+    def link(self) -> ServerLink:
+        """The server of the open thread (a new thread goes to the app's first)."""
+        return self.app.link_of(self.current_id)
+
+    @property
+    def directory(self) -> str:
+        """The open thread's directory, else the one a new thread starts in."""
+        th = self.current
+        return th.directory if th is not None and th.directory else self.link.directory
+
+    # -- opening ------------------------------------------------------------------------
+
+    async def open(self, sid: str | None) -> None:
+        main = self.app.main
+        if sid == self.current_id and main.thread_view.thread is not None:
+            return
+        self.save_draft()
+        self.current_id = sid
+        self.auto_opened = True
+        if sid is not None:
+            self.unseen.discard(sid)
+            self.app.run_worker(self._load(sid), group="messages", exit_on_error=False)
+        prompt = main.prompt
+        prompt.load_text(self.drafts.get(self.draft_key()))
+        prompt.move_cursor(prompt.document.end)
+        await main.thread_view.show_thread(self.current, self.empty_text())
+        self.app.requests.forget()
+        self.app.frames.request()
+        self.app.sync_footer()
+
+    async def _load(self, sid: str) -> None:
+        """Load a thread's history the first time it is opened."""
+        link = self.app.link_of(sid)
+        th = link.store.threads.get(sid)
+        if th is None or sid in link.loaded:
+            return
+        link.loaded.add(sid)
+        try:
+            data = await link.client.raw_messages(sid, th.directory)
+        except OpencodeError as exc:
+            link.loaded.discard(sid)
+            self.app.toast(t("toast.load_failed", error=exc.message), severity="error")
+            return
+        except Exception as exc:  # never a thread that silently looks empty
+            log.exception("loading %s failed", sid)
+            link.loaded.discard(sid)
+            self.app.toast(t("toast.load_failed", error=f"{exc.__class__.__name__}: {exc}"), severity="error")
+            return
+        link.observe(observations.snapshot("messages", th.directory, data, session_id=sid))
+
+    async def step(self, step: int) -> None:
+        """Open the next (1) or previous (-1) thread of the sidebar."""
+        await self.open(self.app.main.sidebar.neighbour(self.current_id, step))
+
+    def empty_text(self) -> str:
+        directory = short_dir(self.directory)
+        if any(link.store.threads for link in self.app.links):
+            return t("thread.empty_new", directory=directory)
+        return t("thread.first_run", directory=directory)
+
+    # -- each frame ---------------------------------------------------------------------
+
+    def track_unseen(self, dirty: Iterable[str]) -> None:
+        """A thread whose last turn ended while another was open gets the unseen mark."""
+        for sid in dirty:
+            th = self.app.link_of(sid).store.threads.get(sid)
+            if th is None or not th.order:
+                continue
+            latest = th.turns[th.order[-1]]
+            key = (latest.id, latest.state)
+            before = self._last_seen.get(sid)
+            self._last_seen[sid] = key
+            if sid == self.current_id:
+                continue
+            if before is not None and before != key and latest.state in SETTLED and before[1] not in SETTLED:
+                self.unseen.add(sid)
+
+    async def follow(self, dirty: set[str]) -> None:
+        """The open thread went away, or the first threads arrived (then the newest of
+        this directory opens)."""
+        sid = self.current_id
+        if sid is not None and not self.app.link_of(sid).has(sid) and sid in dirty:
+            self.current_id = None
+            await self.app.main.thread_view.show_thread(None, self.empty_text())
+        if not self.auto_opened and any(link.store.threads for link in self.app.links):
+            await self._auto_open()
+
+    async def _auto_open(self) -> None:
+        """On start, open the newest thread of this directory (if it has one)."""
+        link = self.app.link
+        mine = [
+            th for th in link.store.threads.values() if th.directory == link.directory and not th.parent_id
+        ]
+        if not mine:
+            return
+        self.auto_opened = True
+        if self.current_id is None and not self.app.main.prompt.text:
+            newest = max(mine, key=lambda th: (th.updated, th.id))
+            await self.open(newest.id)
+
+    def rebuild_sidebar(self) -> None:
+        loading = any(link.loading for link in self.app.links)
+        stores = [link.store for link in self.app.links]
+        self.app.main.sidebar.rebuild(stores, self.current_id, self.unseen, loading)
+
+    async def sync_view(self) -> None:
+        """The open thread changed: show its news (or the thread itself, once it exists)."""
+        view = self.app.main.thread_view
+        if view.thread is None and self.current is not None:
+            await view.show_thread(self.current, self.empty_text())
+        else:
+            await view.sync()
+
+    # -- drafts -------------------------------------------------------------------------
+
+    def draft_key(self, sid: str | None = None) -> str:
+        sid = sid if sid is not None else self.current_id
+        return sid or f"new:{self.app.link.directory}"
+
+    def save_draft(self) -> None:
+        """Keep what the prompt holds as the open thread's draft."""
+        with contextlib.suppress(Exception):
+            self.drafts.set(self.draft_key(), self.app.main.prompt.text)
+        self.save_drafts()
+
+    def save_drafts(self) -> None:
+        """Write the drafts; if they cannot be written, say so once and keep them in memory."""
+        self.drafts.save()
+        self.warn_unsaved()
+
+    def warn_unsaved(self) -> None:
+        if self.drafts.error is not None and not self._drafts_warned:
+            self._drafts_warned = True
+            self.app.toast(t("toast.drafts_unsaved", error=self.drafts.error), severity="warning", timeout=15)

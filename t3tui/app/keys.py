@@ -1,0 +1,52 @@
+"""The app's keys: every binding has an ``id`` (the config remaps keys by id) and a translated label."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+
+from textual.binding import Binding
+from textual.dom import DOMNode
+
+from t3tui.i18n import t
+
+# Descriptions are catalog keys here; relabel() puts the text in the user's language.
+APP_BINDINGS = [
+    Binding("ctrl+n", "new_thread", "bind.new_thread", id="new_thread"),
+    Binding("alt+up", "prev_thread", "bind.prev_thread", id="prev_thread", show=False),
+    Binding("alt+down", "next_thread", "bind.next_thread", id="next_thread"),
+    Binding("ctrl+b", "toggle_focus", "bind.toggle_focus", id="toggle_focus", show=False),
+    Binding("escape", "interrupt", "bind.interrupt", id="interrupt"),
+    Binding("ctrl+o", "choose_model", "bind.choose_model", id="choose_model"),
+    Binding("f2", "providers", "bind.providers", id="providers"),
+    Binding("ctrl+p", "command_palette", "bind.palette", id="palette", show=False, priority=True),
+    Binding("f1", "toggle_keys", "bind.keys", id="keys", show=False),
+    Binding("ctrl+q", "quit", "bind.quit", id="quit", priority=True),
+]
+
+
+def relabel(node: DOMNode, labels: Mapping[str, str] | None = None) -> None:
+    """Give every binding of ``node`` that has an ``id`` its description in the current
+    language: the catalog's ``bind.<id>``, or the catalog key ``labels`` names for that id
+    (Esc reads "Esc again to interrupt" while armed).
+
+    Textual has no public way to change a binding's description once the node exists
+    (``BINDINGS`` are read once per class, and the footer and the keys panel read each
+    node's own bindings map), and the language can change while the app runs: this is
+    the one place that writes there. The tooltip is emptied so the keys panel does not
+    show the description twice.
+    """
+    labels = labels or {}
+    bindings = node._bindings.key_to_bindings
+    for key, items in bindings.items():
+        bindings[key] = [
+            replace(b, description=t(labels.get(b.id, f"bind.{b.id}")), tooltip="") if b.id else b
+            for b in items
+        ]
+
+
+def relabel_tree(root: DOMNode) -> None:
+    """:func:`relabel` a node and every node under it (the widgets with keys of their own)."""
+    relabel(root)
+    for node in root.query("*"):
+        relabel(node)

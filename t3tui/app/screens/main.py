@@ -1,0 +1,131 @@
+"""The screen t3tui opens on: it owns the layout, and names its widgets for the rest of the app."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from textual import getters, on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer
+
+from t3tui.app.screens.base import LocalizedScreen
+from t3tui.app.widgets.plain_text import PlainText
+from t3tui.app.widgets.prompt import PromptArea
+from t3tui.app.widgets.request_panels import PermissionPanel, QuestionPanel
+from t3tui.app.widgets.sidebar import Sidebar
+from t3tui.app.widgets.thread_view import ThreadView
+from t3tui.i18n import t
+from t3tui.state.store import Thread
+
+
+class MainScreen(LocalizedScreen[None]):
+    """The status line and banner; the sidebar beside the thread, its request panels and the prompt."""
+
+    CSS_PATH = "main.tcss"
+
+    status_line = getters.query_one("#status", PlainText)
+    banner = getters.query_one("#banner", PlainText)
+    sidebar = getters.query_one(Sidebar)
+    thread_view = getters.query_one(ThreadView)
+    permission = getters.query_one(PermissionPanel)
+    question = getters.query_one(QuestionPanel)
+    hint = getters.query_one("#hint", PlainText)
+    prompt = getters.query_one(PromptArea)
+
+    def __init__(
+        self,
+        clock: Callable[[], float],
+        prompt_history: list[str],
+        *,
+        cursor_blink: bool,
+        started: Callable[[], Awaitable[None]],
+    ) -> None:
+        """``started`` runs once the widgets exist (the app loads the draft and the thread)."""
+        super().__init__()
+        self.clock = clock
+        self.prompt_history = prompt_history
+        self.cursor_blink = cursor_blink
+        self._started = started
+
+    def compose(self) -> ComposeResult:
+        yield PlainText("", id="status")
+        yield PlainText("", id="banner")
+        with Horizontal(id="body"):
+            yield Sidebar(self.clock, id="sidebar")
+            with Vertical(id="main"):
+                yield ThreadView(self.clock, id="thread")
+                yield PermissionPanel(id="permission")
+                yield QuestionPanel(id="question")
+                yield PlainText("", id="hint")
+                yield PromptArea(self.prompt_history, id="prompt")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        self.prompt.cursor_blink = self.cursor_blink
+        self.prompt.focus()
+        self.permission.display = False
+        self.question.display = False
+        self.banner.display = False
+        await self._started()
+
+    @property
+    def ready(self) -> bool:
+        """The widgets exist: not while starting, nor while shutdown removes them (a
+        repaint can come at either time)."""
+        return self.is_attached and bool(self.query(Sidebar)) and bool(self.query("#status"))
+
+    def localize(self) -> None:
+        super().localize()
+        self.prompt.placeholder = t("prompt.placeholder")
+
+    async def retranslate(self, thread: Thread | None, empty_text: str) -> None:
+        """The language changed: draw again what was drawn in the old one."""
+        self.sidebar.redraw()
+        await self.thread_view.show_thread(thread, empty_text)
+        permission, question = self.permission.request, self.question.request
+        self.permission.request = self.question.request = None
+        if permission is not None:
+            self.permission.show_request(permission)
+        if question is not None:
+            self.question.show_request(question)
+
+    # -- focus --------------------------------------------------------------------------
+
+    def toggle_focus(self) -> None:
+        """Between the sidebar and the prompt."""
+        if self.sidebar.has_focus:
+            self.prompt.focus()
+        else:
+            self.sidebar.focus()
+
+    def show_panel(self, panel: Any, request: Any, focus: Callable[[], object]) -> None:
+        """Show a request in its panel (focused when it appears), or hide the panel."""
+        if request is not None:
+            panel.show_request(request)
+            if not panel.display:
+                panel.display = True
+                focus()
+        elif panel.display:
+            panel.display = False
+            panel.request = None
+            self.refocus_prompt()
+
+    def refocus_prompt(self) -> None:
+        """The focus went with a hidden widget: give it back to the prompt."""
+        focused = self.focused
+        if focused is None or any(
+            not node.display for node in focused.ancestors_with_self if node is not self.app
+        ):
+            self.prompt.focus()
+
+    @on(PromptArea.ScrollThread)
+    def _scroll_thread(self, event: PromptArea.ScrollThread) -> None:
+        view = self.thread_view
+        if event.direction == 2:
+            view.scroll_end(animate=False)
+        elif event.direction < 0:
+            view.scroll_page_up(animate=False)
+        else:
+            view.scroll_page_down(animate=False)

@@ -1,0 +1,157 @@
+"""The sidebar: threads grouped by directory, newest first, each with a live badge."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+
+from rich.text import Text
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from t3tui.i18n import t
+from t3tui.state.store import Store, Thread
+from t3tui.text import duration, one_line
+
+
+def short_dir(path: str | None) -> str:
+    """A directory as shown: under ``~`` where it can be, control characters made visible."""
+    if not path:
+        return "?"
+    home = os.path.expanduser("~")
+    if home not in ("", "/") and (path == home or path.startswith(home + os.sep)):
+        path = "~" + path[len(home) :]
+    return one_line(path, 200)
+
+
+def badge(th: Thread, now_ms: float, unseen: bool) -> tuple[str, str]:
+    """The badge text and its style."""
+    if th.permissions:
+        return t("badge.permission"), "bold yellow"
+    if th.questions:
+        return t("badge.question"), "bold yellow"
+    if th.status == "retrying" and th.retry is not None:
+        nxt = th.retry.next  # None when the server did not say (or said NaN): unknown
+        wait = (nxt - now_ms) / 1000 if nxt is not None else None
+        return t("badge.retrying", attempt=th.retry.attempt, seconds=duration(wait)), "bold magenta"
+    if th.status == "running":
+        running = th.running_turn()
+        since = (running.started_at if running is not None else None) or th.busy_since or now_ms
+        return t("badge.working", elapsed=duration((now_ms - since) / 1000)), "bold cyan"
+    if th.status == "error":
+        return t("badge.error"), "bold red"
+    if unseen:
+        return t("badge.unseen"), "bold green"
+    return "", ""
+
+
+def ordered_threads(threads: Iterable[Thread]) -> list[tuple[str, list[tuple[int, Thread]]]]:
+    """Directory groups (newest activity first), with children nested under parents."""
+    by_dir: dict[str, list[Thread]] = {}
+    for th in threads:
+        by_dir.setdefault(th.directory or "?", []).append(th)
+    groups = []
+    for directory, items in by_dir.items():
+        ids = {th.id for th in items}
+        children: dict[str, list[Thread]] = {}
+        roots = []
+        for th in items:
+            parent = th.parent_id
+            if parent and parent in ids:
+                children.setdefault(parent, []).append(th)
+            else:
+                roots.append(th)
+        out: list[tuple[int, Thread]] = []
+        for th in sorted(roots, key=lambda r: (-r.updated, r.id)):
+            _walk(th, 0, children, out)
+        newest = max((th.updated for th in items), default=0.0)
+        groups.append((newest, directory, out))
+    groups.sort(key=lambda g: (-g[0], g[1]))
+    return [(d, rows) for _, d, rows in groups]
+
+
+def _walk(th: Thread, depth: int, children: dict[str, list[Thread]], out: list[tuple[int, Thread]]) -> None:
+    """A thread, then its children (subagents) nested under it."""
+    out.append((depth, th))
+    for child in sorted(children.get(th.id, ()), key=lambda c: (-c.updated, c.id)):
+        _walk(child, depth + 1, children, out)
+
+
+class Sidebar(OptionList):
+    """Threads; Enter or a click opens one."""
+
+    def __init__(self, clock: Callable[[], float], **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self.clock = clock
+        self._signature: tuple[tuple[str, str], ...] = ()
+        self._current: str | None = None
+        self.thread_ids: list[str] = []
+        self._last: tuple[Sequence[Store], str | None, set[str], bool] | None = None
+
+    def rebuild(
+        self, stores: Sequence[Store], current: str | None, unseen: set[str], loading: bool = False
+    ) -> None:
+        """Show the threads of ``stores`` (one per server), ``current`` marked as open."""
+        self._last = (stores, current, unseen, loading)
+        now = self.clock() * 1000
+        # A title longer than the sidebar is cut with an ellipsis: wrapped, it would
+        # start at column 1 and look like a directory header.
+        width = max(12, (self.scrollable_content_region.width or 40) - 3)
+        rows: list[tuple[str | None, Text]] = []
+        for directory, items in ordered_threads(th for store in stores for th in store.threads.values()):
+            rows.append((None, Text(short_dir(directory), style="bold dim")))
+            for depth, th in items:
+                label = Text("  " * depth + ("└ " if depth else ""))
+                marker = "▸ " if th.id == current else "  "
+                label.append(marker, style="bold")
+                label.append(
+                    one_line(th.title or t("sidebar.untitled"), max(8, width - 2 * depth - 2)),
+                    style="bold" if th.id == current else "",
+                )
+                text, style = badge(th, now, th.id in unseen)
+                if text:
+                    label.append("\n" + "  " * (depth + 2) + text, style=style)
+                rows.append((th.id, label))
+        if not rows:
+            empty = t("sidebar.loading") if loading else t("sidebar.empty")
+            rows.append((None, Text(empty, style="dim")))
+        signature = tuple((rid or "", label.plain) for rid, label in rows)
+        moved = current != self._current
+        self._current = current
+        if signature == self._signature:
+            if moved:
+                self._follow(current)
+            return
+        self._signature = signature
+        # The cursor follows the open thread when that changes (Alt+Up/Down, a new
+        # thread); otherwise it stays where the user moved it.
+        highlighted = self.highlighted_option.id if self.highlighted_option is not None else None
+        if moved or highlighted is None:
+            highlighted = current
+        self.clear_options()
+        self.add_options([Option(label, id=rid, disabled=rid is None) for rid, label in rows])
+        self.thread_ids = [rid for rid, _ in rows if rid is not None]
+        self._follow(highlighted)
+
+    def _follow(self, thread_id: str | None) -> None:
+        if thread_id is not None and thread_id in self.thread_ids:
+            self.highlighted = self.get_option_index(thread_id)
+
+    def redraw(self) -> None:
+        """Build the rows again even if the threads did not change (the width or the
+        language did)."""
+        self._signature = ()
+        if self._last is not None:
+            self.rebuild(*self._last)
+
+    def on_resize(self) -> None:
+        """Titles are cut to the width: cut them again."""
+        self.redraw()
+
+    def neighbour(self, current: str | None, step: int) -> str | None:
+        ids = self.thread_ids
+        if not ids:
+            return None
+        if current not in ids:
+            return ids[0]
+        return ids[(ids.index(current) + step) % len(ids)]
