@@ -36,7 +36,7 @@ class Index:
         self.threads: dict[str, Thread] = {}
         self.directories: dict[str, None] = {}
         # The ids of the threads that changed, and whether anything did, since the
-        # frame last took them (Store.take_changes).
+        # frame last took them (Store.take_changes). The set is never replaced.
         self.dirty: set[str] = set()
         self.changed = True
         self.opens = 0  # how many times the stream opened (a resync follows each)

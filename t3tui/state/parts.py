@@ -22,11 +22,14 @@ TEXTUAL_PARTS: frozenset[str] = frozenset({"text", "reasoning"})
 class Parts:
     """Applies parts, deltas and part removals to the messages that hold them."""
 
-    __slots__ = ("index", "cache", "turns", "settlement")
+    __slots__ = ("index", "cache", "dirty", "turns", "settlement")
 
     def __init__(self, index: Index, turns: Turns, settlement: Settlement) -> None:
         self.index = index
-        self.cache = index.parts  # the same dict, never replaced: one lookup less per delta
+        # The index's own part cache and dirty set, never replaced: one lookup less each
+        # per delta.
+        self.cache = index.parts
+        self.dirty = index.dirty
         self.turns = turns
         self.settlement = settlement
 
@@ -46,7 +49,7 @@ class Parts:
             return
         part.chunks.append(delta)
         part.version += 1
-        self.index.dirty.add(part.message.thread.id)
+        self.dirty.add(part.message.thread.id)
 
     def _delta_part(self, props: dict[str, Any], directory: str | None) -> PartState:
         """The part a delta is for, when the fast path does not know it: a new part, a

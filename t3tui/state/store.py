@@ -64,7 +64,7 @@ __all__ = [
 # How many event ids are remembered to drop a repeated event (a replayed SSE frame).
 DEDUPE_WINDOW = 8192
 
-Handler = Callable[[dict[str, Any], "str | None"], None]
+Handler = Callable[[dict[str, Any], str | None], None]
 
 
 class Store:
@@ -255,7 +255,9 @@ class Store:
         index = self.index
         if not (index.changed or index.dirty):
             return None
-        dirty, index.dirty, index.changed = index.dirty, set(), False
+        dirty = index.dirty.copy()  # the set itself stays: components hold it
+        index.dirty.clear()
+        index.changed = False
         return dirty
 
     def any_active(self) -> bool:
