@@ -34,10 +34,6 @@ def footer_text(app: T3App) -> str:
     return " ".join(str(k.description) for k in app.screen.query("FooterKey"))
 
 
-def toasts(app: T3App) -> list[str]:
-    return [str(n.message) for n in app._notifications]
-
-
 # -- catalogs --------------------------------------------------------------------------
 
 
@@ -101,7 +97,7 @@ async def test_interrupt_needs_two_escapes_and_failure_puts_turn_back() -> None:
         # The server is unreachable: the abort failed, so the turn runs again.
         assert turn.state == "running"
         assert app.threads.current.status == "running"  # type: ignore[union-attr]
-        assert any("Could not interrupt" in m for m in toasts(app))
+        assert any("Could not interrupt" in m for m in ui.toasts(app))
         assert "Esc again" not in footer_text(app)
 
 
@@ -127,7 +123,7 @@ async def test_failed_send_keeps_the_text_and_says_why(tmp_path: Path) -> None:
         await app.workers.wait_for_complete()
         await frame(pilot, app)
         assert app.main.prompt.text == "hello\nworld"
-        assert any("not sent" in m for m in toasts(app))
+        assert any("not sent" in m for m in ui.toasts(app))
         turns = app.threads.current.sorted_turns()  # type: ignore[union-attr]
         assert turns[-1].state == "error" and turns[-1].prompt == "hello\nworld"
         assert app.threads.current.status == "error"  # type: ignore[union-attr]
@@ -207,7 +203,7 @@ async def test_permission_panel_is_keyboard_driven() -> None:
         await app.workers.wait_for_complete()
         await frame(pilot, app)
         # The dead server refused the reply: the request is still there to answer.
-        assert any("not sent" in m for m in toasts(app))
+        assert any("not sent" in m for m in ui.toasts(app))
         assert panel.display
 
 
@@ -233,7 +229,7 @@ async def test_question_panel_picks_an_option_by_keyboard() -> None:
         await frame(pilot, app)
         assert sent == [("/question/que_1/reply", {"answers": [["Blue"]]})]
         # The server failed: the question stays, and the user is told.
-        assert any("scripted failure" in m for m in toasts(app))
+        assert any("scripted failure" in m for m in ui.toasts(app))
         assert panel.display
         await pilot.press("ctrl+r")
         await app.workers.wait_for_complete()

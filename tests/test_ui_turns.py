@@ -206,7 +206,7 @@ async def test_reverted_turns_in_the_history_are_dimmed_and_say_so(lang: str, la
         history = app.main.thread_view.history
 
         def dim(index: int) -> bool:
-            segments = [s for strip in history._lines(index) for s in strip if s.text.strip()]
+            segments = [s for strip in history.lines(index) for s in strip if s.text.strip()]
             return all(isinstance(s, Segment) and s.style is not None and s.style.dim for s in segments)
 
         assert dim(1) and not dim(0)

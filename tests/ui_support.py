@@ -49,7 +49,8 @@ async def wait_for(pilot: Any, app: T3App, predicate: Callable[[], Any], timeout
 
 
 def toasts(app: T3App) -> list[str]:
-    """Every notification so far (run_test records them without showing them)."""
+    """Every notification so far (run_test records them without showing them; Textual
+    keeps them in App._notifications and has no public way to read them)."""
     return [str(n.message) for n in app._notifications]
 
 

@@ -12,7 +12,6 @@ the difference, so what the user is reading stays where it is.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import accumulate
@@ -23,6 +22,7 @@ from rich.panel import Panel
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.cache import LRUCache
 from textual.events import Click, Resize
 from textual.message import Message
 from textual.strip import Strip
@@ -138,7 +138,7 @@ class HistoryTurn:
     def rendered_text(self) -> str:
         """The turn's lines as drawn, with runs of whitespace made one space."""
         index = self.view.turns.index(self.turn)
-        return " ".join(" ".join(strip.text.split()) for strip in self.view._lines(index)).strip()
+        return " ".join(" ".join(strip.text.split()) for strip in self.view.lines(index)).strip()
 
 
 class HistoryView(Widget):
@@ -172,8 +172,8 @@ class HistoryView(Widget):
         self.heights: list[int] = []
         self._starts: list[int] | None = [0]
         self._width = 0
-        # turn id -> (key, width, lines); least recently drawn first.
-        self._cache: OrderedDict[str, tuple[tuple[Any, ...], int, list[Strip]]] = OrderedDict()
+        # turn id -> (key, width, lines) for the turns drawn last.
+        self._cache: LRUCache[str, tuple[tuple[Any, ...], int, list[Strip]]] = LRUCache(CACHE_TURNS)
         self.expanded: set[str] = set()
         self.rendered = 0  # turns rendered so far (the benchmark reads it)
         self._stale = False  # heights or drawn lines changed since the last repaint
@@ -215,7 +215,7 @@ class HistoryView(Widget):
         """Keep the first ``count`` turns; return the others."""
         gone = self.turns[count:]
         for turn in gone:
-            self._cache.pop(turn.id, None)
+            self._cache.discard(turn.id)
         del self.turns[count:], self.heights[count:]
         self._starts = None
         self._apply_height()
@@ -237,22 +237,20 @@ class HistoryView(Widget):
 
     # -- rendering --------------------------------------------------------------------
 
-    def _lines(self, index: int) -> list[Strip]:
+    def lines(self, index: int) -> list[Strip]:
         """A turn's lines at the current width (rendered now if not cached or stale)."""
         turn = self.turns[index]
         key = turn_key(turn) + (turn.id in self.expanded,)
         width = self._width
         cached = self._cache.get(turn.id)
         if cached is not None and cached[0] == key and cached[1] == width:
-            self._cache.move_to_end(turn.id)
             return cached[2]
         lines = self._render_turn(turn, width)
         self.rendered += 1
         if cached is not None:
             self._stale = True  # drawn before with other content: repaint
-        self._cache[turn.id] = (key, width, lines)
-        if len(self._cache) > CACHE_TURNS:
-            self._cache.popitem(last=False)
+            self._cache.discard(turn.id)  # set() keeps a key's old value
+        self._cache.set(turn.id, (key, width, lines))
         if self.heights[index] != len(lines):
             self.heights[index] = len(lines)
             self._starts = None
@@ -290,7 +288,7 @@ class HistoryView(Widget):
         index = self.index_at(y)
         start = self.starts[index]
         height = self.heights[index]
-        lines = self._lines(index)
+        lines = self.lines(index)
         if len(lines) != height:
             # Reached without a scroll (a jump): fix the positions after this frame.
             self.call_after_refresh(self.post_message, self.Changed(self))
@@ -319,13 +317,13 @@ class HistoryView(Widget):
         covered = 0
         index = first
         while index < len(self.turns) and covered < need:
-            covered += len(self._lines(index))
+            covered += len(self.lines(index))
             index += 1
         # Above it: a screen.
         covered = 0
         index = first - 1
         while index >= 0 and covered < height:
-            covered += len(self._lines(index))
+            covered += len(self.lines(index))
             index -= 1
         if self._stale:
             self._apply_height()
@@ -339,7 +337,7 @@ class HistoryView(Widget):
 
     def measure_from(self, start: int) -> int:
         """Render the turns from ``start`` to the end now; their height in lines."""
-        height = sum(len(self._lines(index)) for index in range(start, len(self.turns)))
+        height = sum(len(self.lines(index)) for index in range(start, len(self.turns)))
         if self._stale:
             self._apply_height()
         return height
@@ -358,7 +356,7 @@ class HistoryView(Widget):
     def restyle(self) -> None:
         """The theme changed: the cached lines carry the old colours."""
         self._cache.clear()
-        self._rich_style_cache.clear()
+        self.notify_style_update()  # the widget's own styles are cached too
         self.refresh()
 
     def on_mount(self) -> None:

@@ -43,7 +43,8 @@ class PromptArea(TextArea):
         self._history_index: int | None = None
         self._stash = ""
 
-    async def _on_key(self, event: events.Key) -> None:
+    def on_key(self, event: events.Key) -> None:
+        """Runs before TextArea's own key handler, which a prevented default skips."""
         if event.key == "enter":
             event.stop()
             event.prevent_default()
@@ -63,15 +64,14 @@ class PromptArea(TextArea):
             event.stop()
             event.prevent_default()
             self.action_newline()
-            return
-        await super()._on_key(event)
 
     def action_scroll_thread(self, direction: int) -> None:
         self.post_message(self.ScrollThread(direction))
 
     def action_newline(self) -> None:
-        start, end = self.selection
-        self._replace_via_keyboard("\n", start, end)
+        if not self.read_only:
+            start, end = self.selection
+            self.replace("\n", start, end, maintain_selection_offset=False)
 
     def action_cursor_up(self, select: bool = False) -> None:
         if not select and self.cursor_location[0] == 0 and self.prompt_history:

@@ -13,6 +13,7 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.scrollbar import ScrollBar
 
 from t3tui.app.widgets.history import HistoryTurn, HistoryView
 from t3tui.app.widgets.live_turn import TurnView
@@ -173,7 +174,12 @@ class ThreadView(VerticalScroll):
     # -- keeping the screen still while heights settle --------------------------------
 
     def _following(self) -> bool:
-        return self._anchored and not self._anchor_released
+        """The view sticks to the end of the thread (anchored, and not scrolled away).
+
+        Textual says whether a widget is anchored, but not whether the user released
+        the anchor by scrolling up: that one flag is read here, and only here.
+        """
+        return self.is_anchored and not self._anchor_released
 
     def _viewport(self) -> tuple[int, int]:
         top = round(self.scroll_y) - self.history.virtual_region.y
@@ -227,7 +233,7 @@ class ThreadView(VerticalScroll):
         try:
             self.set_reactive(VerticalScroll.scroll_y, float(y))
             self.set_reactive(VerticalScroll.scroll_target_y, float(y))
-            self.vertical_scrollbar._reactive_position = float(y)
+            self.vertical_scrollbar.set_reactive(ScrollBar.position, float(y))
             self.refresh(layout=True)
         finally:
             self._adjusting = False
