@@ -16,6 +16,7 @@ from typing import Any
 from textual import on
 from textual.app import App
 from textual.command import CommandPalette
+from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.widget import MountError
 from textual.widgets import HelpPanel, Input, Markdown, OptionList
@@ -87,6 +88,7 @@ class T3App(App[int]):
         self.cursor_blink = cursor_blink
         self.notices = list(notices or [])
         self._theme_name = theme
+        self._freeze = gcpolicy.FreezeAfterLoad(self.set_timer)
         self.frames = Frames(self)
         self.threads = Threads(self, Drafts(state_dir), initial_thread)
         self.models = Models(self)
@@ -96,26 +98,41 @@ class T3App(App[int]):
         self.requests = Requests(self)
         self.status = Status(self, server_log)
         self.connection = Connection(self)
-        # One link per server; one server today (a later issue shows several).
-        self.links: list[ServerLink] = [
-            ServerLink(
-                client,
-                directory=directory,
-                store=store if store is not None else Store(clock=clock),
-                observed=self._observed,
-                viewed=lambda: [self.threads.current_id or ""],
-                capture=capture,
-                connect=connect,
-                watchdog=watchdog,
-                on_state=lambda _stream: self.frames.request(),
-            )
-        ]
+        self.links: list[ServerLink] = []
+        self.add_server(
+            client, directory=directory, store=store, capture=capture, connect=connect, watchdog=watchdog
+        )
         self.add_mode("main", self._main_screen)
-        self._freeze = gcpolicy.FreezeAfterLoad(lambda delay, callback: self.set_timer(delay, callback))
         if keymap:
             self.set_keymap(keymap)
 
     # -- servers ------------------------------------------------------------------------
+
+    def add_server(
+        self,
+        client: OpencodeClient,
+        *,
+        directory: str,
+        store: Store | None = None,
+        capture: EventLogWriter | None = None,
+        connect: bool = True,
+        watchdog: float = 25.0,
+    ) -> ServerLink:
+        """Follow a server (before the app starts). t3tui follows one today; a later
+        issue shows several in one window."""
+        link = ServerLink(
+            client,
+            directory=directory,
+            store=store if store is not None else Store(clock=self.clock),
+            observed=self._observed,
+            viewed=self._viewed_on,
+            capture=capture,
+            connect=connect,
+            watchdog=watchdog,
+            on_state=lambda _stream: self.frames.request(),
+        )
+        self.links.append(link)
+        return link
 
     @property
     def link(self) -> ServerLink:
@@ -128,6 +145,11 @@ class T3App(App[int]):
             if link.has(session_id):
                 return link
         return self.link
+
+    def _viewed_on(self, link: ServerLink) -> list[str]:
+        """The threads on screen that ``link``'s server holds (a resync fetches them)."""
+        sid = self.threads.current_id
+        return [sid] if sid and self.link_of(sid) is link else []
 
     def _observed(self, link: ServerLink, obs: dict[str, Any]) -> None:
         """Every observation, once its store has it: a large load freezes the collector
@@ -200,7 +222,9 @@ class T3App(App[int]):
     def _worker_changed(self, event: Worker.StateChanged) -> None:
         self.connection.worker_changed(event.worker)
 
-    def toast(self, message: str, *, severity: Any = "information", timeout: float | None = None) -> None:
+    def toast(
+        self, message: str, *, severity: SeverityLevel = "information", timeout: float | None = None
+    ) -> None:
         """A notification whose text is shown as it is (messages carry server text), less
         any secret value t3tui knows (a password or key echoed in an error)."""
         self.notify(logs.scrub(message), markup=False, severity=severity, timeout=timeout)

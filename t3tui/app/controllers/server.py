@@ -33,14 +33,14 @@ class ServerLink:
         directory: str,
         store: Store,
         observed: Observed,
-        viewed: Callable[[], Iterable[str]],
+        viewed: Callable[[ServerLink], Iterable[str]],
         capture: EventLogWriter | None = None,
         connect: bool = True,
         watchdog: float = 25.0,
         on_state: Callable[[EventStream], None] | None = None,
     ) -> None:
-        """``observed`` hears every observation once the store has it; ``viewed`` names
-        the threads on screen (a resync fetches them too)."""
+        """``observed`` hears every observation once the store has it; ``viewed(link)``
+        names the threads on screen that this server holds (a resync fetches them too)."""
         self.client = client
         self.directory = directory  # where its new threads start
         self.store = store
@@ -50,7 +50,7 @@ class ServerLink:
         self.stream = EventStream(
             client,
             self.observe,
-            store_targets(store, [directory], viewed=viewed),
+            store_targets(store, [directory], viewed=lambda: viewed(self)),
             watchdog=watchdog,
             on_state=on_state,
         )

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -90,7 +88,7 @@ class ModelScreen(LocalizedModal[tuple[str, str] | None]):
             hint = t("models.none") if not self.choices else t("models.hint", count=len(shown))
         self.query_one(".dialog-hint", PlainText).show(hint)
 
-    def on_key(self, event: Any) -> None:
+    def on_key(self, event: events.Key) -> None:
         olist = self.query_one(OptionList)
         if self.query_one(Input).has_focus and event.key in ("down", "up"):
             (olist.action_cursor_down if event.key == "down" else olist.action_cursor_up)()

@@ -7,10 +7,10 @@ the key is never logged, never put in an observation and never written to disk.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -140,7 +140,7 @@ class ProvidersScreen(LocalizedScreen[None]):
             t("providers.count", shown=len(shown), total=len(self.rows), connected=connected)
         )
 
-    def on_key(self, event: Any) -> None:
+    def on_key(self, event: events.Key) -> None:
         """Arrow keys move in the list while the filter keeps the focus."""
         olist = self.query_one("#providers-list", OptionList)
         moves = {

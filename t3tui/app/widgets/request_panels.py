@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -35,8 +36,8 @@ class PermissionPanel(Vertical, can_focus=True):
         reply: str
         message: str | None
 
-    def __init__(self, **kw: object) -> None:
-        super().__init__(**kw)  # type: ignore[arg-type]
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
         self.request: PermissionRequest | None = None
 
     def compose(self) -> ComposeResult:
@@ -114,8 +115,8 @@ class QuestionPanel(Vertical, can_focus=True):
     class Rejected(Message):
         request: QuestionRequest
 
-    def __init__(self, **kw: object) -> None:
-        super().__init__(**kw)  # type: ignore[arg-type]
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
         self.request: QuestionRequest | None = None
         self.index = 0
         self.answers: list[list[str]] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from rich.text import Text
 from textual.widgets import OptionList
@@ -80,8 +81,8 @@ def _walk(th: Thread, depth: int, children: dict[str, list[Thread]], out: list[t
 class Sidebar(OptionList):
     """Threads; Enter or a click opens one."""
 
-    def __init__(self, clock: Callable[[], float], **kw: object) -> None:
-        super().__init__(**kw)  # type: ignore[arg-type]
+    def __init__(self, clock: Callable[[], float], **kw: Any) -> None:
+        super().__init__(**kw)
         self.clock = clock
         self._signature: tuple[tuple[str, str], ...] = ()
         self._current: str | None = None
