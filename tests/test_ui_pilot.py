@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import ui_support as ui
+from textual.command import CommandList, CommandPalette
 from textual.widgets import Markdown
 
 from t3tui import observations
@@ -258,6 +259,29 @@ async def test_palette_commands() -> None:
         for key in ("cmd.new_thread", "cmd.next_thread", "cmd.interrupt", "cmd.quit", "cmd.reconnect"):
             assert t(key) in titles
         assert t("cmd.language", name="简体中文") in titles
+
+
+async def test_the_palette_lists_and_finds_the_commands() -> None:
+    """The command provider: every command when nothing is typed (sorted), the matching
+    ones when something is, and picking one runs it."""
+    app = ui.make_app(ui.streaming())
+    async with app.run_test(size=(110, 32)) as pilot:
+        await frame(pilot, app)
+
+        def shown() -> list[str]:
+            if not isinstance(app.screen, CommandPalette):
+                return []
+            olist = app.screen.query_one(CommandList)
+            return [str(olist.get_option_at_index(i).prompt) for i in range(olist.option_count)]
+
+        await pilot.press("ctrl+p")
+        await ui.wait_for(pilot, app, lambda: len(shown()) == len(palette_commands(app)))
+        titles = [line.split("\n")[0] for line in shown()]
+        assert titles == sorted(c.title for c in palette_commands(app))
+        await pilot.press(*"new thr")
+        await ui.wait_for(pilot, app, lambda: bool(shown()) and "New thread" in shown()[0])
+        await pilot.press("enter")
+        await ui.wait_for(pilot, app, lambda: app.threads.current_id is None)
 
 
 async def test_markup_and_escape_codes_render_literally() -> None:

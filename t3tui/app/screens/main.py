@@ -115,9 +115,7 @@ class MainScreen(LocalizedScreen[None]):
     def refocus_prompt(self) -> None:
         """The focus went with a hidden widget: give it back to the prompt."""
         focused = self.focused
-        if focused is None or any(
-            not node.display for node in focused.ancestors_with_self if node is not self.app
-        ):
+        if focused is None or not all(node.display for node in focused.ancestors_with_self):
             self.prompt.focus()
 
     @on(PromptArea.ScrollThread)
