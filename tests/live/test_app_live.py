@@ -62,21 +62,45 @@ def describe(app: T3App) -> str:
     return "\n".join(lines)
 
 
+def progress_of(app: T3App) -> list[tuple[str, str, int]]:
+    """What a run has done so far: each turn's state and text length."""
+    return [
+        (turn.id, turn.state, len(turn.text))
+        for th in app.link.store.threads.values()
+        for turn in th.sorted_turns()
+    ]
+
+
 async def wait_for(
-    pilot: Pilot[Any], predicate: Callable[[], Any], timeout: float = TIMEOUT, what: str = ""
+    pilot: Pilot[Any],
+    predicate: Callable[[], Any],
+    timeout: float = TIMEOUT,
+    what: str | Callable[[], str] = "",
+    progress: Callable[[], Any] | None = None,
 ) -> Any:
-    """Repaint and poll until ``predicate`` holds; fail with the app's state after ``timeout``."""
+    """Repaint and poll until ``predicate`` holds; fail with the app's state after ``timeout``.
+
+    With ``progress``, ``timeout`` counts from the last time its value changed: a run
+    that keeps streaming on a starved machine is waited for, one that stopped is not.
+    """
     app: T3App = pilot.app  # type: ignore[assignment]
     deadline = time.monotonic() + timeout
+    seen = progress() if progress is not None else None
     while True:
         await app.frames.frame()
         await pilot.pause(0.05)
         value = predicate()
         if value:
             return value
+        if progress is not None and (now := progress()) != seen:
+            seen = now
+            deadline = time.monotonic() + timeout
         if time.monotonic() >= deadline:
+            label = what() if callable(what) else what
             raise AssertionError(
-                f"timed out after {timeout:g}s waiting for {what or predicate}\n{describe(app)}"
+                f"no progress for {timeout:g}s waiting for {label or predicate}\n{describe(app)}"
+                if progress is not None
+                else f"timed out after {timeout:g}s waiting for {label or predicate}\n{describe(app)}"
             )
 
 
@@ -212,6 +236,7 @@ async def send_and_finish(pilot: Pilot[Any], text: str, timeout: float = TIMEOUT
         ),
         timeout,
         f"{text!r} to complete",
+        progress=lambda: progress_of(app),
     )
     view = last_view(app)
     assert view is not None

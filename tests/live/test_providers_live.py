@@ -18,7 +18,7 @@ import logging
 import os
 import secrets
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +131,10 @@ class Toasts:
 
     def has(self, message: str) -> bool:
         return message in self.messages()
+
+    def so_far(self, what: str) -> Callable[[], str]:
+        """A wait's label that names the toasts seen by the time it gave up."""
+        return lambda: f"{what} (toasts so far: {self.messages()})"
 
 
 def openai_connected(app: T3App) -> bool | None:
@@ -391,7 +395,7 @@ async def test_auth_change_refreshes_now_or_after_the_run(
             between = {r.line for r in proxy.requests[put + 1 : index]}
             assert between <= {"GET /provider"}, proxy.lines()
         await refreshed(pilot, proxy, index, before, connected=connect)
-        await wait_for(pilot, lambda: toasts.has(normal), what="the normal toast")
+        await wait_for(pilot, lambda: toasts.has(normal), what=toasts.so_far("the normal toast"))
         expected = [deferred, normal] if when == "running" else [normal]
         assert toasts.messages() == expected
         assert all(sev == "information" for _, sev in toasts.seen)
@@ -456,7 +460,7 @@ async def test_server_deferred_dispose_completes_on_global_disposed(
                 resp = await proxy.http.post("/global/dispose")  # straight to the server
                 assert resp.json() is True
             await refreshed(pilot, proxy, mark, before, connected=op == "connect")
-            await wait_for(pilot, lambda m=normal: toasts.has(m), what="the normal toast")
+            await wait_for(pilot, lambda m=normal: toasts.has(m), what=toasts.so_far("the normal toast"))
             assert toasts.messages()[shown_before:] == [deferred, normal]
             assert len(proxy.seen(*DISPOSE, forwarded=None)) == asked_before + 1
 
@@ -521,7 +525,7 @@ async def test_failed_dispose_is_retried(
         assert index is not None
         await refreshed(pilot, proxy, index, before, connected=True)
         normal = text("en", "toast.provider_connected", provider=NAME)
-        await wait_for(pilot, lambda: toasts.has(normal), what="the normal toast")
+        await wait_for(pilot, lambda: toasts.has(normal), what=toasts.so_far("the normal toast"))
         assert toasts.messages() == [failed, normal]
 
 
@@ -575,7 +579,9 @@ async def test_api_key_goes_to_the_server_only(
                 assert key not in shot and key[-12:] not in shot
                 assert "•" * 8 in shot  # the masked input shows bullets
                 await wait_for(
-                    pilot, lambda n=n: toasts.messages().count(normal) == n, what="the normal toast"
+                    pilot,
+                    lambda n=n: toasts.messages().count(normal) == n,
+                    what=toasts.so_far("the normal toast"),
                 )
                 await close_providers(pilot)
                 await wait_for(pilot, lambda: openai_connected(app), what="openai connected")
@@ -640,7 +646,7 @@ async def test_oauth_sign_in_refreshes_like_an_api_key(
         await pilot.press("enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, OAuthScreen), what="the dialog to close")
         normal = text("en", "toast.provider_connected", provider=NAME)
-        await wait_for(pilot, lambda: toasts.has(normal), what="the normal toast")
+        await wait_for(pilot, lambda: toasts.has(normal), what=toasts.so_far("the normal toast"))
         callback = proxy.index("POST", f"/provider/{PROVIDER}/oauth/callback")
         dispose = proxy.index(*DISPOSE)
         assert callback is not None and dispose is not None and callback < dispose, proxy.lines()
