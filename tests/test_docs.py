@@ -77,3 +77,36 @@ def test_slug_is_githubs() -> None:
     )
     assert slug("Provider refresh, deferred") == "provider-refresh-deferred"
     assert slug("`T3TUI_CONFIG`: another file") == "t3tui_config-another-file"
+
+
+def layout_section() -> str:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    start = text.index("## Layout")
+    return text[start : text.index("\n## ", start + 1)]
+
+
+def test_the_readme_layout_names_every_file_of_the_package() -> None:
+    """A newcomer's map: each module and stylesheet of t3tui/ has its line in the tree,
+    under its own directory, and the tree names no file that is gone."""
+    tree = [line for line in FENCE.search(layout_section()).group(0).splitlines()[1:-1] if line.strip()]  # type: ignore[union-attr]
+    listed: set[str] = set()
+    stack: list[tuple[int, str]] = []
+    for line in tree:
+        indent = len(line) - len(line.lstrip())
+        names = line.strip().split("   ")[0].split()
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        prefix = "/".join(name for _, name in stack)
+        for name in names:
+            if name.endswith("/"):
+                stack.append((indent, name.rstrip("/")))
+            else:
+                listed.add(f"{prefix}/{name}" if prefix else name)
+    files = {
+        str(p.relative_to(REPO))
+        for p in (REPO / "t3tui").rglob("*")
+        if p.suffix in {".py", ".tcss"} and "__pycache__" not in p.parts
+    }
+    package_inits = {f for f in files if f.endswith("/__init__.py") and f != "t3tui/__init__.py"}
+    assert sorted(files - package_inits - listed) == []
+    assert sorted(listed - files) == []
