@@ -3,7 +3,7 @@
 The embedded-server test sends SIGTERM once the terminal is in raw mode; on a busy
 machine that came while the main screen was still being built, and Textual raised
 MountError (exit code 1 and a traceback instead of 143). Here the exit is asked at the
-two moments that matter, deterministically.
+moments that matter, deterministically.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from t3tui.app.app import T3App
 from t3tui.app.screens.main import MainScreen
 
 
-@pytest.mark.parametrize("moment", ["screen made", "screen composing"])
+@pytest.mark.parametrize("moment", ["screen made", "screen composing", "screen started"])
 async def test_an_exit_asked_while_the_main_screen_is_built_ends_cleanly(
     moment: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -30,6 +30,15 @@ async def test_an_exit_asked_while_the_main_screen_is_built_ends_cleanly(
             return screen
 
         monkeypatch.setattr(T3App, "_main_screen", main_screen)
+    elif moment == "screen started":
+        # The screen starts before the app mounts it: an exit here came before that too.
+        started = T3App._started
+
+        async def start_then_exit(self: T3App) -> None:
+            await started(self)
+            self.exit(None, 143)
+
+        monkeypatch.setattr(T3App, "_started", start_then_exit)
     else:
         compose = MainScreen.compose
 

@@ -190,28 +190,6 @@ class T3App(App[int]):
         gcpolicy.tune()
         self.call_after_refresh(self._freeze.now)
         self.set_timer(0.2, self._warm_markdown)
-        self._start_done()
-
-    _exit_asked: tuple[Any, int, str | None] | None = None
-    _start_finished = False
-
-    def exit(self, result: Any = None, return_code: int = 0, message: Any = None) -> None:
-        """Quit. Asked while the main screen is still being built (a SIGTERM or Ctrl+Q in
-        the first moments), the exit waits until it is, at most two seconds: Textual
-        cannot take down a screen in the middle of its compose (it raised MountError)."""
-        if self._start_finished or getattr(self, "main", None) is None:
-            super().exit(result, return_code, message)
-            return
-        if self._exit_asked is None:
-            self.set_timer(2.0, self._start_done)
-        self._exit_asked = (result, return_code, message)
-
-    def _start_done(self) -> None:
-        self._start_finished = True
-        if self._exit_asked is not None:
-            result, code, message = self._exit_asked
-            self._exit_asked = None
-            super().exit(result, code, message)
 
     async def _warm_markdown(self) -> None:
         """Render a hidden Markdown sample once, soon after start.

@@ -8,6 +8,7 @@ from typing import Any
 from textual import getters, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.widget import AwaitMount, MountError, Widget
 from textual.widgets import Footer
 
 from t3tui.app.screens.base import LocalizedScreen
@@ -63,12 +64,34 @@ class MainScreen(LocalizedScreen[None]):
         yield Footer()
 
     async def on_mount(self) -> None:
+        if not self.ready:
+            return  # the app is quitting: nothing was mounted (see mount)
         self.prompt.cursor_blink = self.cursor_blink
         self.prompt.focus()
         self.permission.display = False
         self.question.display = False
         self.banner.display = False
         await self._started()
+
+    def mount(
+        self,
+        *widgets: Widget,
+        before: int | str | Widget | None = None,
+        after: int | str | Widget | None = None,
+    ) -> AwaitMount:
+        """Mount, or nothing once the app is quitting.
+
+        This screen composes and starts before the app has finished its own start (the
+        app mounts its screen's widgets last). A quit asked in between, a SIGTERM or
+        Ctrl+Q in the first moments, made Textual's mount raise MountError, and the app
+        ended with a traceback and exit code 1 instead of the quit's code.
+        """
+        try:
+            return super().mount(*widgets, before=before, after=after)
+        except MountError:
+            if self.is_attached:
+                raise
+            return AwaitMount(self, [])
 
     @property
     def ready(self) -> bool:
@@ -78,7 +101,8 @@ class MainScreen(LocalizedScreen[None]):
 
     def localize(self) -> None:
         super().localize()
-        self.prompt.placeholder = t("prompt.placeholder")
+        for prompt in self.query(PromptArea):  # none if the app quit before they mounted
+            prompt.placeholder = t("prompt.placeholder")
 
     async def retranslate(self, thread: Thread | None, empty_text: str) -> None:
         """The language changed: draw again what was drawn in the old one."""
