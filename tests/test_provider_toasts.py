@@ -130,7 +130,7 @@ def test_refresh_toast_snapshot(snap_compare: Callable[..., bool], kind: str, la
         app.providers.toast_refresh(ITEM, deferred=deferred)
         await settle(pilot)
         key = "toast.provider_connected_deferred" if deferred else "toast.provider_connected"
-        assert [str(n.message) for n in app._notifications] == [t(key, provider="OpenAI")]
+        assert ui.toasts(app) == [t(key, provider="OpenAI")]
         assert (t("status.refresh_pending") in str(app.query_one("#status", PlainText).render())) is deferred
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
@@ -146,7 +146,7 @@ async def test_refresh_toast_texts(op: str, deferred: bool, lang: str) -> None:
         await pilot.pause()
         verb = "connected" if op == "connect" else "disconnected"
         key = f"toast.provider_{verb}" + ("_deferred" if deferred else "")
-        (note,) = app._notifications
+        (note,) = ui.notifications(app)
         assert str(note.message) == t(key, provider="OpenAI")
         assert note.severity == "information"
         assert "{" not in str(note.message)

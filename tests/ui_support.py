@@ -24,6 +24,8 @@ from eventgen import (
     text_part,
     user_info,
 )
+from textual.app import App
+from textual.notifications import Notification
 
 from t3tui import observations
 from t3tui.app.app import T3App
@@ -48,10 +50,15 @@ async def wait_for(pilot: Any, app: T3App, predicate: Callable[[], Any], timeout
         await pilot.pause(0.05)
 
 
-def toasts(app: T3App) -> list[str]:
+def notifications(app: App[Any]) -> list[Notification]:
     """Every notification so far (run_test records them without showing them; Textual
     keeps them in App._notifications and has no public way to read them)."""
-    return [str(n.message) for n in app._notifications]
+    return list(app._notifications)
+
+
+def toasts(app: App[Any]) -> list[str]:
+    """The text of every notification so far."""
+    return [str(n.message) for n in notifications(app)]
 
 
 def clock() -> float:
