@@ -119,7 +119,7 @@ def wait_idle(server: OpencodeServer, directory: str, sid: str, timeout: float =
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         status = httpx.get(
-            f"{server.url}/session/status", params={"directory": directory}, auth=server.auth
+            f"{server.url}/session/status", params={"directory": directory}, auth=server.auth, timeout=30
         ).json()
         if sid not in status:
             return
@@ -243,7 +243,7 @@ def main() -> int:
             proc.stop()
 
         sid = httpx.post(
-            f"{server.url}/session", params={"directory": directory}, json={}, auth=server.auth
+            f"{server.url}/session", params={"directory": directory}, json={}, auth=server.auth, timeout=30
         ).json()["id"]
         ours = Pty(t3tui_argv(server, directory, sid), env)
         theirs = Pty(
