@@ -222,6 +222,7 @@ def main() -> int:
     model.start()
     server = OpencodeServer(model_base_url=model.base_url)
     server.start()
+    ptys: list[Pty] = []  # stopped in the finally below, whatever fails
     try:
         directory = str(server.project_dir("bench"))
         env = {**server.env, "TERM": "xterm-256color", "T3TUI_CONFIG": "/nonexistent/t3tui.toml"}
@@ -231,6 +232,7 @@ def main() -> int:
         starts = []
         for _ in range(3):
             proc = Pty(t3tui_argv(server, directory), env)
+            ptys.append(proc)
             deadline = time.perf_counter() + 20
             while proc.first_frame is None and time.perf_counter() < deadline:
                 time.sleep(0.01)
@@ -249,6 +251,7 @@ def main() -> int:
         theirs = Pty(
             [str(binary), "attach", server.url, "--session", sid, "--dir", directory], env, cwd=directory
         )
+        ptys += [ours, theirs]
         time.sleep(6)  # both up and attached
         a0, b0 = cpu_seconds(ours.proc.pid), cpu_seconds(theirs.proc.pid)
         t0 = time.perf_counter()
@@ -263,6 +266,9 @@ def main() -> int:
         ours.stop()
         theirs.stop()
     finally:
+        for pty in ptys:
+            if pty.proc.poll() is None:
+                pty.stop()
         server.stop(cleanup=True)
         model.stop()
 
