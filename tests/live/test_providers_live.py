@@ -395,7 +395,7 @@ async def test_auth_change_refreshes_now_or_after_the_run(
             between = {r.line for r in proxy.requests[put + 1 : index]}
             assert between <= {"GET /provider"}, proxy.lines()
         await refreshed(pilot, proxy, index, before, connected=connect)
-        await wait_for(pilot, lambda: toasts.has(normal), what=toasts.so_far("the normal toast"))
+        await wait_for(pilot, lambda: toasts.has(normal), timeout=60, what=toasts.so_far("the normal toast"))
         expected = [deferred, normal] if when == "running" else [normal]
         assert toasts.messages() == expected
         assert all(sev == "information" for _, sev in toasts.seen)
@@ -460,7 +460,9 @@ async def test_server_deferred_dispose_completes_on_global_disposed(
                 resp = await proxy.http.post("/global/dispose")  # straight to the server
                 assert resp.json() is True
             await refreshed(pilot, proxy, mark, before, connected=op == "connect")
-            await wait_for(pilot, lambda m=normal: toasts.has(m), what=toasts.so_far("the normal toast"))
+            await wait_for(
+                pilot, lambda m=normal: toasts.has(m), timeout=60, what=toasts.so_far("the normal toast")
+            )
             assert toasts.messages()[shown_before:] == [deferred, normal]
             assert len(proxy.seen(*DISPOSE, forwarded=None)) == asked_before + 1
 
@@ -525,7 +527,7 @@ async def test_failed_dispose_is_retried(
         assert index is not None
         await refreshed(pilot, proxy, index, before, connected=True)
         normal = text("en", "toast.provider_connected", provider=NAME)
-        await wait_for(pilot, lambda: toasts.has(normal), what=toasts.so_far("the normal toast"))
+        await wait_for(pilot, lambda: toasts.has(normal), timeout=60, what=toasts.so_far("the normal toast"))
         assert toasts.messages() == [failed, normal]
 
 
@@ -581,6 +583,7 @@ async def test_api_key_goes_to_the_server_only(
                 await wait_for(
                     pilot,
                     lambda n=n: toasts.messages().count(normal) == n,
+                    timeout=60,
                     what=toasts.so_far("the normal toast"),
                 )
                 await close_providers(pilot)
@@ -646,7 +649,7 @@ async def test_oauth_sign_in_refreshes_like_an_api_key(
         await pilot.press("enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, OAuthScreen), what="the dialog to close")
         normal = text("en", "toast.provider_connected", provider=NAME)
-        await wait_for(pilot, lambda: toasts.has(normal), what=toasts.so_far("the normal toast"))
+        await wait_for(pilot, lambda: toasts.has(normal), timeout=60, what=toasts.so_far("the normal toast"))
         callback = proxy.index("POST", f"/provider/{PROVIDER}/oauth/callback")
         dispose = proxy.index(*DISPOSE)
         assert callback is not None and dispose is not None and callback < dispose, proxy.lines()
