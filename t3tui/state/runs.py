@@ -12,7 +12,7 @@ from typing import Any
 
 from t3tui.opencode.wire import MessageError, StatusRetry
 from t3tui.state.index import Index
-from t3tui.state.records import UNSURE, SettledBy, Thread, ThreadStatus
+from t3tui.state.records import UNSURE, SettledBy, Thread, ThreadStatus, Turn
 from t3tui.state.settlement import Settlement
 
 # opencode aborts the runs of an instance and only then says it was disposed (about
@@ -168,12 +168,7 @@ class Runs:
         th.status = "error"
         th.last_error = err.text
         latest = th.latest_turn()
-        if (
-            latest is not None
-            and latest.state == "interrupted"
-            and latest.settled_by in UNSURE
-            and not latest.has_evidence()
-        ):
+        if latest is not None and _settled_unsure(latest):
             latest.error = err.text
             self.index.set_state(latest, "error")
             latest.settled_by = "server"
@@ -191,12 +186,7 @@ class Runs:
             return
         # Said after idle: the latest turn, settled without the server's word, was aborted.
         latest = th.latest_turn()
-        if (
-            latest is not None
-            and latest.state == "interrupted"
-            and latest.settled_by in UNSURE
-            and not latest.has_evidence()
-        ):
+        if latest is not None and _settled_unsure(latest):
             self.settlement.aborted_by_server(latest)
 
     # -- local actions ----------------------------------------------------------------
@@ -254,3 +244,9 @@ class Runs:
                         turn.settled_by = "disposed"
                         index.dirty.add(th.id)
                 th.aborted = []
+
+
+def _settled_unsure(turn: Turn) -> bool:
+    """Settled by the client without the server's word, and nothing since says how it
+    ended: a late error or abort may still say so."""
+    return turn.state == "interrupted" and turn.settled_by in UNSURE and not turn.has_evidence()
