@@ -25,7 +25,9 @@ from textual.worker import Worker
 from t3tui import logs
 from t3tui.app import gcpolicy, keys
 from t3tui.app.commands import LANGUAGE_NAMES, Commands
+from t3tui.app.controllers.agents import Agents
 from t3tui.app.controllers.connection import Connection
+from t3tui.app.controllers.editor import Editor
 from t3tui.app.controllers.frames import Frames
 from t3tui.app.controllers.interrupt import Interrupt
 from t3tui.app.controllers.models import Models
@@ -92,6 +94,8 @@ class T3App(App[int]):
         self.frames = Frames(self)
         self.threads = Threads(self, Drafts(state_dir), initial_thread)
         self.models = Models(self)
+        self.agents = Agents(self)
+        self.editor = Editor(self)
         self.sending = Sending(self)
         self.providers = Providers(self)
         self.interrupt = Interrupt(self)
@@ -272,6 +276,18 @@ class T3App(App[int]):
 
     def action_providers(self) -> None:
         self.providers.open_screen()
+
+    def action_cycle_agent(self, step: int) -> None:
+        """Tab / Shift+Tab in the prompt: the next (previous) primary agent for this thread."""
+        self.agents.cycle(step)
+
+    def action_cycle_variant(self) -> None:
+        """Ctrl+T: the model's next reasoning-effort variant (none after the last)."""
+        self.models.cycle_variant()
+
+    async def action_open_editor(self) -> None:
+        """Edit the prompt in $VISUAL or $EDITOR; the text comes back when it exits."""
+        await self.editor.open()
 
     def action_toggle_keys(self) -> None:
         """Show the keys panel, or hide it if it is shown (Esc hides it too)."""

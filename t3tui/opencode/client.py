@@ -14,6 +14,7 @@ import re
 import secrets
 import string
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -204,13 +205,19 @@ class OpencodeClient:
         directory: str | None = None,
         body: Any = None,
         params: dict[str, str] | None = None,
+        wait: bool = False,
     ) -> Any:
+        """``wait``: the server answers only once the turn it starts is over (a command, a
+        shell run), so no read timeout applies; the event stream shows the progress."""
         query = dict(params or {})
         if directory is not None:
             query["directory"] = directory
+        extra: dict[str, Any] = {}
+        if wait:
+            extra["timeout"] = httpx.Timeout(None, connect=5.0)
         try:
             async with self.http.stream(
-                method, path, params=query or None, json=body if body is not None else None
+                method, path, params=query or None, json=body if body is not None else None, **extra
             ) as resp:
                 content = await read_body(resp)
         except TooLarge as exc:
@@ -307,15 +314,88 @@ class OpencodeClient:
         model: tuple[str, str] | None = None,
         message_id: str | None = None,
         agent: str | None = None,
+        variant: str | None = None,
+        parts: Sequence[dict[str, Any]] = (),
     ) -> None:
-        body: dict[str, Any] = {"parts": [{"type": "text", "text": text}]}
+        """Send a prompt; the turn runs after the answer (204). ``parts`` follow the text
+        part: files (``@path``, images) as opencode's TUI sends them."""
+        body: dict[str, Any] = {"parts": [{"type": "text", "text": text}, *parts]}
         if model is not None:
             body["model"] = {"providerID": model[0], "modelID": model[1]}
         if message_id is not None:
             body["messageID"] = message_id
         if agent is not None:
             body["agent"] = agent
+        if variant is not None:
+            body["variant"] = variant
         await self.request("POST", f"/session/{session_id}/prompt_async", directory=directory, body=body)
+
+    async def run_command(
+        self,
+        session_id: str,
+        directory: str | None,
+        command: str,
+        arguments: str,
+        *,
+        model: tuple[str, str] | None = None,
+        message_id: str | None = None,
+        agent: str | None = None,
+        variant: str | None = None,
+        parts: Sequence[dict[str, Any]] = (),
+    ) -> Any:
+        """Run one of the server's commands (``/init``, ``/review``, the user's own); the
+        answer comes when the turn ends. ``parts``: file parts only, as the server expects."""
+        body: dict[str, Any] = {"command": command, "arguments": arguments}
+        if model is not None:
+            body["model"] = f"{model[0]}/{model[1]}"  # a string here, unlike a prompt's
+        if message_id is not None:
+            body["messageID"] = message_id
+        if agent is not None:
+            body["agent"] = agent
+        if variant is not None:
+            body["variant"] = variant
+        if parts:
+            body["parts"] = list(parts)
+        return await self.request(
+            "POST", f"/session/{session_id}/command", directory=directory, body=body, wait=True
+        )
+
+    async def run_shell(
+        self,
+        session_id: str,
+        directory: str | None,
+        command: str,
+        *,
+        agent: str,
+        model: tuple[str, str] | None = None,
+        message_id: str | None = None,
+    ) -> Any:
+        """Run ``command`` in the thread's shell (``!cmd``); the answer comes when it ends."""
+        body: dict[str, Any] = {"agent": agent, "command": command}
+        if model is not None:
+            body["model"] = {"providerID": model[0], "modelID": model[1]}
+        if message_id is not None:
+            body["messageID"] = message_id
+        return await self.request(
+            "POST", f"/session/{session_id}/shell", directory=directory, body=body, wait=True
+        )
+
+    async def find_files(self, query: str, directory: str | None, *, limit: int = 20) -> list[str]:
+        """Paths (relative to the project; directories end in ``/``) that match ``query``
+        fuzzily, best first."""
+        data = await self.request(
+            "GET", "/find/file", directory=directory, params={"query": query, "limit": str(limit)}
+        )
+        if not isinstance(data, list):
+            raise ProtocolError("the server's file search did not answer with a list")
+        return [p for p in data if isinstance(p, str)]
+
+    async def raw_commands(self, directory: str | None = None) -> Any:
+        """The server's commands: ``init``, ``review``, the user's own, skills, MCP prompts."""
+        return await self.request("GET", "/command", directory=directory)
+
+    async def raw_agents(self, directory: str | None = None) -> Any:
+        return await self.request("GET", "/agent", directory=directory)
 
     async def abort(self, session_id: str, directory: str | None) -> bool:
         return bool(await self.request("POST", f"/session/{session_id}/abort", directory=directory))

@@ -110,3 +110,6 @@ class Models:
             return
         link.default_model = default_model(config, providers)
         self.app.frames.request()
+
+    def cycle_variant(self) -> None:
+        raise NotImplementedError  # being built (issue 14)

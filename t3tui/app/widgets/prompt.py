@@ -21,6 +21,11 @@ class PromptArea(TextArea):
         Binding("pageup", "scroll_thread(-1)", "bind.scroll_up", id="scroll_up", show=False),
         Binding("pagedown", "scroll_thread(1)", "bind.scroll_down", id="scroll_down", show=False),
         Binding("ctrl+end", "scroll_thread(2)", "bind.thread_end", id="thread_end", show=False),
+        # The agent cycles from the prompt, as in opencode (Tab elsewhere moves the focus).
+        Binding("tab", "app.cycle_agent(1)", "bind.agent", id="agent"),
+        Binding("shift+tab", "app.cycle_agent(-1)", "bind.agent_back", id="agent_back", show=False),
+        Binding("ctrl+t", "app.cycle_variant", "bind.variant", id="variant", show=False),
+        Binding("ctrl+g", "app.open_editor", "bind.editor", id="editor", show=False),
     ]
 
     @dataclass
