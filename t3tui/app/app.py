@@ -19,13 +19,14 @@ from textual.command import CommandPalette
 from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.widget import MountError
-from textual.widgets import HelpPanel, Input, Markdown, OptionList
+from textual.widgets import HelpPanel, Input, Markdown, OptionList, TextArea
 from textual.worker import Worker
 
 from t3tui import logs
 from t3tui.app import gcpolicy, keys
 from t3tui.app.commands import LANGUAGE_NAMES, Commands
 from t3tui.app.controllers.agents import Agents
+from t3tui.app.controllers.composer import Composer
 from t3tui.app.controllers.connection import Connection
 from t3tui.app.controllers.editor import Editor
 from t3tui.app.controllers.frames import Frames
@@ -43,7 +44,7 @@ from t3tui.app.screens.main import MainScreen
 from t3tui.app.widgets.prompt import PromptArea
 from t3tui.app.widgets.request_panels import PermissionPanel, QuestionPanel
 from t3tui.eventlog import EventLogWriter
-from t3tui.i18n import t
+from t3tui.i18n import available, catalog, t
 from t3tui.opencode.client import OpencodeClient
 from t3tui.state.store import Store
 
@@ -95,6 +96,7 @@ class T3App(App[int]):
         self.threads = Threads(self, Drafts(state_dir), initial_thread)
         self.models = Models(self)
         self.agents = Agents(self)
+        self.composer = Composer(self)
         self.editor = Editor(self)
         self.sending = Sending(self)
         self.providers = Providers(self)
@@ -176,6 +178,8 @@ class T3App(App[int]):
         """The main screen's widgets exist: show the thread, connect, and tune for the long run."""
         threads = self.threads
         self.main.prompt.load_text(threads.drafts.get(threads.draft_key()))
+        self.main.prompt.key_hook = self.composer.key
+        self.agents.dress()
         await self.main.thread_view.show_thread(threads.current, threads.empty_text())
         self.frames.start()
         for link in self.links:
@@ -303,6 +307,18 @@ class T3App(App[int]):
         if self.use_command_palette and not CommandPalette.is_open(self):
             self.push_screen(CommandPalette(placeholder=t("palette.placeholder"), id="--command-palette"))
 
+    def pick_language(self) -> None:
+        """``/lang``: the languages there are catalogs for."""
+        from t3tui.app.screens.dialogs import ChoiceScreen
+
+        choices = [(lang, LANGUAGE_NAMES.get(lang, lang)) for lang in available() if catalog(lang)]
+
+        def picked(lang: str | None) -> None:
+            if lang is not None:
+                self.run_worker(self.set_language(lang), exit_on_error=False)
+
+        self.push_screen(ChoiceScreen(t("lang.title"), choices, t.lang), picked)
+
     async def set_language(self, lang: str) -> None:
         t.set_language(lang)
         keys.relabel(self, {"interrupt": self.escape_label})
@@ -323,7 +339,18 @@ class T3App(App[int]):
 
     @on(PromptArea.Submitted)
     def _submitted(self, event: PromptArea.Submitted) -> None:
-        self.sending.submit(event.text)
+        self.composer.submit(event.text)
+
+    @on(TextArea.Changed, "#prompt")
+    @on(TextArea.SelectionChanged, "#prompt")
+    def _prompt_moved(self) -> None:
+        self.composer.changed()
+
+    @on(PromptArea.ModeChanged)
+    def _prompt_mode(self) -> None:
+        self.main.localize()
+        self.agents.dress()
+        self.composer.changed()
 
     @on(PermissionPanel.Replied)
     def _permission_replied(self, event: PermissionPanel.Replied) -> None:

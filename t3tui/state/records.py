@@ -137,6 +137,7 @@ class MessageState:
         "created",
         "completed",
         "model",
+        "agent",
     )
 
     def __init__(self, message_id: str, thread: Thread) -> None:
@@ -152,6 +153,7 @@ class MessageState:
         self.created: float | None = None
         self.completed: float | None = None
         self.model: str | None = None
+        self.agent: str | None = None  # the agent a prompt was sent with
 
     def describe(self, info: Message) -> None:
         self.described = True
@@ -160,6 +162,8 @@ class MessageState:
         self.error = info.error
         self.created = info.time.created
         self.completed = info.time.completed
+        if info.agent:
+            self.agent = info.agent
         if info.modelID:
             self.model = f"{info.providerID}/{info.modelID}" if info.providerID else info.modelID
         elif info.model is not None and info.model.modelID:

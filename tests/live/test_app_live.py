@@ -180,13 +180,17 @@ async def live_app(
     lang: str = "en",
     watchdog: float = 25.0,
     url: str | None = None,
+    prepare: Callable[[Path], None] | None = None,
     **app_kwargs: Any,
 ) -> AsyncIterator[tuple[T3App, Pilot[Any]]]:
     """The app on a project directory of its own (so it starts empty), connected for real.
 
     ``url`` points the app somewhere else than ``server.url`` (a proxy in front of it);
-    ``app_kwargs`` go to ``T3App`` (``capture=``…)."""
+    ``app_kwargs`` go to ``T3App`` (``capture=``…); ``prepare(project)`` runs before the
+    app starts (files made later may miss the server's file index for a while)."""
     project = server.project_dir(f"app-{uuid.uuid4().hex[:8]}")
+    if prepare is not None:
+        prepare(project)
     client = OpencodeClient(url or server.url, password=server.password)
     app = T3App(
         client,

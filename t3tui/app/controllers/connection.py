@@ -92,6 +92,8 @@ class Connection:
                 link.version_checked = True
                 app.run_worker(self._check_version(link), group="version", exit_on_error=False)
                 app.models.load_default(link)
+                app.agents.load(link)
+                app.composer.load_commands(link)
             return
         if stream.state == "auth_failed":
             if isinstance(top, UnreachableScreen):

@@ -81,6 +81,7 @@ class Frames:
         app.requests.sync()
         app.sync_footer()
         app.status.sync()
+        app.agents.dress()  # a thread's agent shows once its history says which
         app.connection.sync()
         app.providers.tick()
 

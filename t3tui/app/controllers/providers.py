@@ -135,3 +135,5 @@ class Providers:
         with contextlib.suppress(OpencodeError):
             await self.refetch(link)
         self.app.models.load_default(link)
+        self.app.agents.load(link)  # a refreshed server may have new agents and commands
+        self.app.composer.load_commands(link)

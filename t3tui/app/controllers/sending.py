@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from t3tui import observations
 from t3tui.i18n import t
 from t3tui.opencode.client import NotFoundError, OpencodeError, UncertainError, ascending_id
+from t3tui.state.prompt import Agent, Mention, agent_part, file_part, occurrences, split_range
 from t3tui.state.store import Turn
 
 if TYPE_CHECKING:
@@ -21,32 +24,64 @@ log = logging.getLogger(__name__)
 CONFIRM_FOR = 300.0  # seconds to keep asking whether a prompt that got no answer was taken
 
 
+@dataclass
+class Outgoing:
+    """What Enter sends: the text (pastes expanded), its parts, and how it goes."""
+
+    text: str
+    parts: list[dict[str, Any]] = field(default_factory=list)
+    shell: bool = False  # POST /session/{id}/shell
+    command: tuple[str, str] | None = None  # a server command: (name, arguments)
+    resolve: list[str] = field(default_factory=list)  # @words to look up
+
+
 class Sending:
     """Sends what the prompt holds, and gives it back when the server certainly did not take it."""
 
     def __init__(self, app: T3App) -> None:
         self.app = app
 
-    def submit(self, text: str) -> None:
-        """Enter in the prompt: send to the open thread (a new one if none is open)."""
+    def submit(
+        self,
+        text: str,
+        *,
+        parts: Sequence[dict[str, Any]] = (),
+        shell: bool = False,
+        command: tuple[str, str] | None = None,
+        resolve: Sequence[str] = (),
+    ) -> None:
+        """Enter in the prompt: send to the open thread (a new one if none is open).
+
+        ``parts``: the files and agents mentioned; ``shell``: run ``text`` as a shell
+        command; ``command``: a server command's (name, arguments); ``resolve``: ``@words``
+        typed without picking them, attached if the server finds them.
+        """
         if not text.strip():
             return
         threads = self.app.threads
-        threads.drafts.remember(text)
-        self.app.main.prompt.load_text("")
+        prompt = self.app.main.prompt
+        full = prompt.expanded(text)  # pasted text in place of its [Pasted ~N lines] token
+        parts = [*parts, *prompt.file_parts(text)]
+        threads.drafts.remember(full)
+        prompt.load_text("")
+        prompt.clear_attachments()
         threads.drafts.set(threads.draft_key(), "")
         threads.save_drafts()
-        self.send(threads.current_id, text)
+        out = Outgoing(full, list(parts), shell=shell, command=command, resolve=list(resolve))
+        self.send(threads.current_id, out)
 
-    def send(self, sid: str | None, text: str) -> None:
-        """Send ``text`` to thread ``sid`` (None: a new thread), as a worker."""
-        self.app.run_worker(self._send(sid, text), group="send", exit_on_error=False)
+    def send(self, sid: str | None, out: Outgoing | str) -> None:
+        """Send ``out`` to thread ``sid`` (None: a new thread), as a worker."""
+        if isinstance(out, str):
+            out = Outgoing(out)
+        self.app.run_worker(self._send(sid, out), group="send", exit_on_error=False)
 
-    async def _send(self, sid: str | None, text: str) -> None:
+    async def _send(self, sid: str | None, out: Outgoing) -> None:
         app = self.app
         link = app.link_of(sid)
         mid = ascending_id("msg")
         th = link.store.threads.get(sid) if sid else None
+        text = out.text
         posted = False
         new_thread = False
         try:
@@ -71,9 +106,38 @@ class Sending:
             # Before the turn exists: a model picked for a new thread applies to its
             # first prompt (model_for looks at whether the thread has turns yet).
             model = app.models.model_for(th, new_thread)
+            agent = app.agents.sent(th, new_thread)
+            variant = app.models.variant_for(th)
+            parts = out.parts + await _resolve(link, th.directory or link.directory, out, app.agents.of(link))
             link.observe(observations.prompt_sent(sid, mid, text, th.directory))
             posted = True
-            await link.client.prompt_async(sid, th.directory, text, message_id=mid, model=model)
+            if out.shell:
+                await link.client.run_shell(sid, th.directory, text, agent=agent, model=model, message_id=mid)
+            elif out.command is not None:
+                name, arguments = out.command
+                files = [p for p in parts if p.get("type") == "file"]
+                await link.client.run_command(
+                    sid,
+                    th.directory,
+                    name,
+                    arguments,
+                    model=model,
+                    message_id=mid,
+                    agent=agent,
+                    variant=variant,
+                    parts=files,
+                )
+            else:
+                await link.client.prompt_async(
+                    sid,
+                    th.directory,
+                    text,
+                    message_id=mid,
+                    model=model,
+                    agent=agent,
+                    variant=variant,
+                    parts=parts,
+                )
         except UncertainError as exc:
             if posted and sid is not None and th is not None:
                 await self._confirm(link, sid, th.directory, mid, text, exc.message)
@@ -155,3 +219,35 @@ class Sending:
 def _turn(link: ServerLink, sid: str, mid: str) -> Turn | None:
     th = link.store.threads.get(sid)
     return th.turns.get(mid) if th is not None else None
+
+
+async def _resolve(
+    link: ServerLink, directory: str, out: Outgoing, agents: list[Agent]
+) -> list[dict[str, Any]]:
+    """Parts for the ``@words`` typed without picking them from the list: a subagent by
+    name, or a file or directory the server's search finds under exactly that path. A
+    word that is neither stays text (an e-mail address, a decorator)."""
+    found: list[dict[str, Any]] = []
+    names = {a.name for a in agents if a.mode != "primary" and not a.hidden}
+    for word in out.resolve:
+        at = occurrences(out.text, word)
+        if not at:
+            continue
+        if word[1:] in names:
+            found.append(agent_part(word[1:], at[0]))
+            continue
+        base, start, end = split_range(word[1:])
+        if not base:
+            continue
+        try:
+            paths = await link.client.find_files(base.rstrip("/"), directory, limit=50)
+        except OpencodeError as exc:
+            log.info("could not look up %s: %s", word, exc.message)
+            continue
+        for path in (base, base.rstrip("/") + "/"):
+            if path in paths:
+                mention = Mention(path, start, end) if not path.endswith("/") else Mention(path)
+                if mention.value == word:
+                    found.append(file_part(directory, mention, at[0]))
+                break
+    return found

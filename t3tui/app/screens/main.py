@@ -12,6 +12,7 @@ from textual.widget import AwaitMount, MountError, Widget
 from textual.widgets import Footer
 
 from t3tui.app.screens.base import LocalizedScreen
+from t3tui.app.widgets.completion import Completion
 from t3tui.app.widgets.plain_text import PlainText
 from t3tui.app.widgets.prompt import PromptArea
 from t3tui.app.widgets.request_panels import PermissionPanel, QuestionPanel
@@ -33,6 +34,7 @@ class MainScreen(LocalizedScreen[None]):
     permission = getters.query_one(PermissionPanel)
     question = getters.query_one(QuestionPanel)
     hint = getters.query_one("#hint", PlainText)
+    completion = getters.query_one(Completion)
     prompt = getters.query_one(PromptArea)
 
     def __init__(
@@ -60,6 +62,7 @@ class MainScreen(LocalizedScreen[None]):
                 yield PermissionPanel(id="permission")
                 yield QuestionPanel(id="question")
                 yield PlainText("", id="hint")
+                yield Completion(id="completion")
                 yield PromptArea(self.prompt_history, id="prompt")
         yield Footer()
 
@@ -71,6 +74,7 @@ class MainScreen(LocalizedScreen[None]):
         self.permission.display = False
         self.question.display = False
         self.banner.display = False
+        self.completion.display = False
         await self._started()
 
     def mount(
@@ -102,7 +106,7 @@ class MainScreen(LocalizedScreen[None]):
     def localize(self) -> None:
         super().localize()
         for prompt in self.query(PromptArea):  # none if the app quit before they mounted
-            prompt.placeholder = t("prompt.placeholder")
+            prompt.placeholder = t("prompt.shell_placeholder" if prompt.shell else "prompt.placeholder")
 
     async def retranslate(self, thread: Thread | None, empty_text: str) -> None:
         """The language changed: draw again what was drawn in the old one."""
