@@ -161,7 +161,7 @@ class Threads:
     def save_draft(self) -> None:
         """Keep what the prompt holds as the open thread's draft."""
         with contextlib.suppress(Exception):
-            self.drafts.set(self.draft_key(), self.app.main.prompt.text)
+            self.drafts.set(self.draft_key(), self.app.main.prompt.expanded())  # pastes in full
         self.save_drafts()
 
     def save_drafts(self) -> None:
