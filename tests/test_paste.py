@@ -224,3 +224,15 @@ def test_clear_forgets_everything() -> None:
     token = att.add_file("/p/a.png", "image/png", PNG, "")
     att.clear()
     assert att.file_parts(token) == []
+
+
+def test_file_parts_of_a_refused_prompt_come_back() -> None:
+    att = Attachments()
+    image = att.add_file("/p/a.png", "image/png", PNG, "")
+    text = f"see {image}"
+    parts = att.file_parts(text)
+    mention = {"type": "file", "mime": "text/plain", "url": "file:///p/x.py", "filename": "x.py"}
+    att.clear()  # sent: gone from the input
+    att.restore([*parts, mention])  # refused: the text and its files are back
+    assert att.file_parts(text) == parts
+    assert list(att.files) == [image]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -203,6 +204,18 @@ class Attachments:
         """The parts of the files whose token is in ``text``, placed where it is, in order."""
         found = [(text.find(tok), f) for tok, f in self.files.items()]
         return [f.part(start) for start, f in sorted(found, key=lambda x: x[0]) if start >= 0]
+
+    def restore(self, parts: Iterable[Mapping[str, Any]]) -> None:
+        """Take back the file parts of a prompt that was not sent (its text goes back into
+        the input, tokens included). Other parts (``file://`` mentions) are not ours."""
+        for part in parts:
+            source = part.get("source") or {}
+            token = (source.get("text") or {}).get("value")
+            url = str(part.get("url", ""))
+            prefix = f"data:{part.get('mime')};base64,"
+            if part.get("type") == "file" and token and url.startswith(prefix):
+                path = str(source.get("path") or part.get("filename") or "")
+                self.files[token] = FileAttachment(token, str(part["mime"]), path, url[len(prefix) :])
 
     def drop_pastes(self) -> None:
         self.pastes.clear()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -207,6 +207,11 @@ class PromptArea(TextArea):
     def clear_attachments(self) -> None:
         """After a send: the tokens' texts and files are gone with it."""
         self.attachments.clear()
+
+    def restore_attachments(self, parts: Iterable[Mapping[str, Any]]) -> None:
+        """A prompt that was not sent came back into the input: its images and PDFs too
+        (the ``file_parts`` it was sent with; other parts are ignored)."""
+        self.attachments.restore(parts)
 
     def load_edited(self, text: str) -> None:
         """The text back from the external editor: pastes are inline in it now; files keep
