@@ -17,7 +17,9 @@ APP_BINDINGS = [
     Binding("alt+down", "next_thread", "bind.next_thread", id="next_thread"),
     Binding("ctrl+b", "toggle_focus", "bind.toggle_focus", id="toggle_focus", show=False),
     Binding("escape", "interrupt", "bind.interrupt", id="interrupt"),
-    Binding("ctrl+o", "choose_model", "bind.choose_model", id="choose_model"),
+    # Priority: the picker opens before the keys typed right after Ctrl+O are handed on
+    # (else a fast typist's filter lands in the prompt).
+    Binding("ctrl+o", "choose_model", "bind.choose_model", id="choose_model", priority=True),
     Binding("f2", "providers", "bind.providers", id="providers"),
     Binding("ctrl+p", "command_palette", "bind.palette", id="palette", show=False, priority=True),
     Binding("f1", "toggle_keys", "bind.keys", id="keys", show=False),
