@@ -6,17 +6,21 @@ cycles the agent that each prompt is sent with.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import httpx
+import pytest
 import ui_support as ui
 from eventgen import DIR, session_updated
-from sse_server import Request, Script, SSEServer
+from sse_server import Reply, Request, Script, SSEServer
 from textual.pilot import Pilot
 from ui_support import toasts, wait_for
 
 from t3tui.app.app import T3App
 from t3tui.app.screens.dialogs import ConfirmScreen
 from t3tui.opencode.client import OpencodeClient
+from t3tui.state.prompt import agents_from, commands_from
 
 SIZE = (110, 32)
 SID = ui.SID
@@ -258,3 +262,72 @@ async def test_at_lists_subagents_and_sends_an_agent_part() -> None:
                 "name": "general",
                 "source": {"start": 4, "end": 12, "value": "@general"},
             }
+
+
+# -- snapshots ---------------------------------------------------------------------------------
+
+
+def offline_app(lang: str) -> T3App:
+    """An app with the server's lists already known, and a file search answered in-process
+    (a snapshot runs the app in a loop of its own, where no test server runs)."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/find/file":
+            query = request.url.params.get("query", "")
+            return httpx.Response(200, json=[p for p in FILES if query in p])
+        return httpx.Response(404, json={"name": "NotFound", "data": {"message": "offline"}})
+
+    client = OpencodeClient("http://127.0.0.1:9", transport=httpx.MockTransport(answer))
+    store = ui.make_store([session_updated(SID, title="A thread")])
+    app = ui.make_app(store, lang=lang, client=client)
+    app.agents.lists[client.base_url] = agents_from(AGENTS)
+    app.composer.commands[client.base_url] = commands_from(COMMANDS)
+    return app
+
+
+def typed(*keys: str, until: Callable[[T3App], bool] | None = None) -> Callable[[Pilot[Any]], Any]:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app: T3App = pilot.app  # type: ignore[assignment]
+        await pilot.pause(0.2)
+        await pilot.press(*keys)
+        if until is not None:
+            await wait_for(pilot, app, lambda: until(app))
+        await app.frames.frame()
+        await pilot.pause(0.3)
+
+    return run_before
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_snapshot_slash_completion(snap_compare: Callable[..., bool], lang: str) -> None:
+    app = offline_app(lang)
+    assert snap_compare(app, terminal_size=SIZE, run_before=typed("/", until=lambda a: "/init" in rows(a)))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_snapshot_file_completion(snap_compare: Callable[..., bool], lang: str) -> None:
+    app = offline_app(lang)
+    ready = typed(*"see @s", until=lambda a: "@src/main.py" in rows(a))
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_snapshot_shell_mode_and_plan_agent(snap_compare: Callable[..., bool], lang: str) -> None:
+    app = offline_app(lang)
+    assert snap_compare(app, terminal_size=SIZE, run_before=typed("tab", "!", *"ls -la"))
+
+
+async def test_a_refused_shell_command_comes_back_in_shell_mode() -> None:
+    async with scripted() as server:
+        server.rest[f"/session/{SID}/shell"] = Reply(
+            400, {"name": "BadRequest", "data": {"message": "no shell"}}
+        )
+        app = app_on(server)
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot, app)
+            prompt = app.main.prompt
+            await pilot.press("!", *"echo hi", "enter")
+            await wait_for(pilot, app, lambda: any("no shell" in m for m in toasts(app)))
+            await wait_for(pilot, app, lambda: prompt.text == "echo hi")
+            assert prompt.shell  # Enter again runs it again, not a prompt to the model
+            assert not bodies(server, "/prompt_async")

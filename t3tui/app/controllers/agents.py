@@ -126,6 +126,14 @@ class Agents:
     def colour(self, name: str) -> int:
         return colour_index(self.of(self.app.threads.link), name)
 
+    def colour_value(self, name: str) -> str:
+        """The agent's colour in the current theme, for the status line (opencode's
+        palette order: secondary, accent, success, warning, primary, error, then muted)."""
+        theme = self.app.current_theme
+        slots = ("secondary", "accent", "success", "warning", "primary", "error", "foreground")
+        value = getattr(theme, slots[self.colour(name)], None)
+        return str(value) if value else ""
+
     def dress(self) -> None:
         """The prompt's border: the agent's colour and name (or "Shell" in shell mode)."""
         main = getattr(self.app, "main", None)

@@ -78,7 +78,9 @@ class Composer:
 
     def changed(self) -> None:
         """The prompt's text or cursor moved: open, fill or close the list."""
-        main = self.app.main
+        main = getattr(self.app, "main", None)
+        if main is None or not main.ready:
+            return  # the app is quitting: its widgets are gone
         prompt, popup = main.prompt, main.completion
         if prompt.shell or prompt.read_only:
             self._close()
@@ -269,7 +271,7 @@ class Composer:
             name, args = parsed
             own = own_command(name)
             if own is not None:
-                self.app.threads.drafts.remember(text)
+                self.app.threads.drafts.remember(prompt.expanded(text))
                 prompt.load_text("")
                 self.run_own(own, args)
                 return
@@ -299,8 +301,10 @@ class Composer:
         self._forget()
 
     def _file_parts(self, text: str) -> list[dict[str, object]]:
+        """The mentions' parts, placed in the text as sent (pastes expanded)."""
         directory = self.app.threads.directory
-        return mention_parts(text, directory, self.mentions, self.agent_mentions)
+        full = self.app.main.prompt.expanded(text)
+        return mention_parts(full, directory, self.mentions, self.agent_mentions)
 
     def _unresolved(self, text: str) -> list[str]:
         """``@words`` typed without picking them from the list: looked up when sent."""

@@ -61,8 +61,8 @@ class Sending:
         threads = self.app.threads
         prompt = self.app.main.prompt
         full = prompt.expanded(text)  # pasted text in place of its [Pasted ~N lines] token
-        parts = [*parts, *prompt.file_parts(text)]
-        threads.drafts.remember(full)
+        parts = [*parts, *prompt.file_parts(full)]  # offsets in the text sent
+        threads.drafts.remember(f"!{full}" if shell else full)
         prompt.load_text("")
         prompt.clear_attachments()
         threads.drafts.set(threads.draft_key(), "")
@@ -140,27 +140,27 @@ class Sending:
                 )
         except UncertainError as exc:
             if posted and sid is not None and th is not None:
-                await self._confirm(link, sid, th.directory, mid, text, exc.message)
+                await self._confirm(link, sid, th.directory, mid, out, exc.message)
             else:
-                self._failed(link, sid, mid, text, exc.message, posted=posted)
+                self._failed(link, sid, mid, out, exc.message, posted=posted)
         except OpencodeError as exc:
-            self._failed(link, sid, mid, text, exc.message, posted=posted)
+            self._failed(link, sid, mid, out, exc.message, posted=posted)
         except Exception as exc:  # a bug here must not eat the prompt
             log.exception("sending a prompt failed")
-            self._failed(link, sid, mid, text, f"{exc.__class__.__name__}: {exc}", posted=posted)
+            self._failed(link, sid, mid, out, f"{exc.__class__.__name__}: {exc}", posted=posted)
 
     def _failed(
-        self, link: ServerLink, sid: str | None, mid: str, text: str, error: str, *, posted: bool = True
+        self, link: ServerLink, sid: str | None, mid: str, out: Outgoing, error: str, *, posted: bool = True
     ) -> None:
         """The server certainly did not take the prompt: say so, and give the text back."""
         if sid and posted:
             link.observe(observations.prompt_refused(sid, mid, error))
-        restored = self._restore(sid, text)
+        restored = self._restore(sid, out)
         key = "toast.send_failed" if restored else "toast.send_failed_kept"
         self.app.toast(t(key, error=error), severity="error", timeout=10)
 
     async def _confirm(
-        self, link: ServerLink, sid: str, directory: str | None, mid: str, text: str, error: str
+        self, link: ServerLink, sid: str, directory: str | None, mid: str, out: Outgoing, error: str
     ) -> None:
         """The prompt was sent but no answer came: find out whether the server has it.
 
@@ -183,7 +183,7 @@ class Sending:
             except NotFoundError:
                 missing += 1
                 if missing >= 2:  # twice, a moment apart: not a request still in flight
-                    self._failed(link, sid, mid, text, t("send.not_taken"))
+                    self._failed(link, sid, mid, out, t("send.not_taken"))
                     return
             except OpencodeError:
                 pass  # still frozen or down: ask again
@@ -196,8 +196,9 @@ class Sending:
         link.observe(observations.prompt_confirmed(sid, mid))
         self.app.toast(t("toast.send_confirmed"))
 
-    def _restore(self, sid: str | None, text: str) -> bool:
-        """A refused prompt goes back into the input, unless the user typed since.
+    def _restore(self, sid: str | None, out: Outgoing) -> bool:
+        """A refused prompt goes back into the input, unless the user typed since: with its
+        attached files, and in shell mode if it was a shell command.
 
         Returns whether it is in the input now (otherwise it is in the prompt history,
         and in the thread's draft if that was empty): the toast must not claim more.
@@ -207,11 +208,13 @@ class Sending:
         prompt = self.app.main.prompt
         restored = False
         if sid == threads.current_id and not prompt.text.strip():
-            prompt.load_text(text)
+            prompt.load_text(out.text)
+            prompt.restore_attachments(out.parts)
+            prompt.shell = out.shell
             prompt.move_cursor(prompt.document.end)
             restored = True
         elif not threads.drafts.get(key):
-            threads.drafts.set(key, text)
+            threads.drafts.set(key, f"!{out.text}" if out.shell else out.text)
         threads.save_drafts()
         return restored
 

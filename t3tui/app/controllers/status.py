@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 
 from t3tui import logs
+from t3tui.app.controllers.agents import label
 from t3tui.app.widgets.sidebar import short_dir
 from t3tui.i18n import t
 
@@ -68,12 +69,19 @@ class Status:
         )
         if stream.skipped:
             line.append_text(Text.assemble(SEP, ("⚠ " + t("status.skipped", count=stream.skipped), "yellow")))
+        agent = self.app.agents.current(th)
+        # The agent's colour on a mark, its name readable on the status line's background.
+        line.append_text(
+            Text.assemble(SEP, ("◆ ", self.app.agents.colour_value(agent)), (label(agent), "bold"))
+        )
         model = self.app.models.shown() or (th.model if th is not None else None)
         fresh = th is None or not th.order
         if not model and fresh and link.default_model is not None:
             model = t("status.default_model", model="/".join(link.default_model))
         if model:
-            line.append_text(Text.assemble(SEP, (model, "dim")))
+            variant = self.app.models.shown_variant()
+            shown = (f" · {variant}", "bold yellow") if variant else ""
+            line.append_text(Text.assemble(SEP, (model, "dim"), shown))
         if link.store.refresh_pending:
             line.append_text(Text.assemble(SEP, (t("status.refresh_pending"), "bold yellow")))
         return line

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -42,10 +43,14 @@ class Completion(OptionList):
         self.kind = kind
         self.items = items[:MAX_ROWS]
         self.clear_options()
+        width = min(40, max((cell_len(one_line(i.label, 40)) for i in self.items), default=0))
         for item in self.items:
-            row = Text(one_line(item.label, 60), style="bold" if item.kind in ("own", "command") else "")
+            label = one_line(item.label, 40)
+            row = Text(label, style="bold" if item.kind in ("own", "command") else "")
             if item.detail:
-                row.append("  " + one_line(item.detail, 70), style="dim")
+                # Padded into a column of its own: the descriptions line up.
+                row.append(" " * (width - cell_len(label) + 2))
+                row.append(one_line(item.detail, 70), style="dim")
             self.add_option(Option(row))
         if not self.items and empty:
             self.add_option(Option(Text(empty, style="dim italic"), disabled=True))
