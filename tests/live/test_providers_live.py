@@ -82,7 +82,9 @@ def server(mock_model: MockModel, opencode_binary: Path) -> Iterator[OpencodeSer
 
 
 def _call(server: OpencodeServer, method: str, path: str, body: Any = None) -> Any:
-    with httpx.Client(base_url=server.url, timeout=15, trust_env=False) as http:
+    # Two minutes: right after a dispose the server rebuilds its instance before it answers
+    # GET /provider, which took over 15 s on a loaded 2-core machine. A dead server still fails.
+    with httpx.Client(base_url=server.url, timeout=120, trust_env=False) as http:
         resp = http.request(method, path, json=body)
         resp.raise_for_status()
         return resp.json() if resp.content else None
