@@ -256,7 +256,17 @@ async def test_palette_commands() -> None:
     async with app.run_test(size=(110, 32)) as pilot:
         await frame(pilot, app)
         titles = [c.title for c in palette_commands(app)]
-        for key in ("cmd.new_thread", "cmd.next_thread", "cmd.interrupt", "cmd.quit", "cmd.reconnect"):
+        for key in (
+            "cmd.new_thread",
+            "cmd.next_thread",
+            "cmd.interrupt",
+            "cmd.quit",
+            "cmd.reconnect",
+            "cmd.next_agent",
+            "cmd.choose_agent",
+            "cmd.variant",
+            "cmd.editor",
+        ):
             assert t(key) in titles
         assert t("cmd.language", name="简体中文") in titles
 
