@@ -31,12 +31,12 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import pytest
 
 from t3tui.opencode.client import OpencodeClient, ascending_id
+from t3tui.state.prompt import Mention, mention_parts
 
 from .helpers import LiveClient
 from .mockmodel import MockModel
@@ -241,31 +241,6 @@ async def settled(c: Tracked, sid: str, directory: str, mid: str) -> None:
     )
 
 
-def mention(directory: str, text: str, value: str) -> dict[str, Any]:
-    """The part opencode's TUI sends for the ``@…`` mention ``value`` in ``text``: a file
-    (``@src/main.py#1-2``), a directory (``@src/``) or an agent (``@general``), as in
-    docs/dev/opencode-prompt-1.18.33.md §1."""
-    found = re.search(rf"(?<!\S){re.escape(value)}(?!\S)", text)  # a word of its own
-    assert found is not None, f"{value} is not in {text!r}"
-    at = found.start()
-    span = {"start": at, "end": at + len(value), "value": value}
-    name = value[1:]
-    if "/" not in name:
-        return {"type": "agent", "name": name, "source": span}
-    path, _, lines = name.partition("#")
-    url = "file://" + quote(f"{directory}/{path}", safe="/")
-    if lines:
-        start, _, end = lines.partition("-")
-        url += f"?start={start}" + (f"&end={end}" if end else "")
-    return {
-        "type": "file",
-        "mime": "application/x-directory" if path.endswith("/") else "text/plain",
-        "filename": name,
-        "url": url,
-        "source": {"type": "file", "path": path, "text": span},
-    }
-
-
 def pending(sid: str) -> Callable[[list[dict[str, Any]]], dict[str, Any] | None]:
     return lambda requests: next((r for r in requests if r.get("sessionID") == sid), None)
 
@@ -301,7 +276,10 @@ async def drive(server: OpencodeServer, exchange: Exchange) -> None:
 
         # A prompt with everything the app can put in it: @file with a range, @dir/, @agent.
         text = "look at @src/main.py#1-2 and @src/ then ask @general"
-        parts = [mention(directory, text, v) for v in ("@src/main.py#1-2", "@src/", "@general")]
+        # Built by the app's own code, so the contract covers what t3tui really sends.
+        picked = [Mention.parse("@src/main.py#1-2"), Mention.parse("@src/")]
+        parts = mention_parts(text, directory, picked, ["general"])
+        assert [p["type"] for p in parts] == ["file", "file", "agent"]
         mid = ascending_id("msg")
         await c.prompt_async(
             sid,
@@ -319,7 +297,7 @@ async def drive(server: OpencodeServer, exchange: Exchange) -> None:
 
         # A command with a file part, then a shell run: both answer when the turn ends.
         args = "focus on @src/main.py"
-        file_parts = [mention(directory, args, "@src/main.py")]
+        file_parts = mention_parts(args, directory, [Mention("src/main.py")])
         cmd_mid = ascending_id("msg")
         await c.run_command(
             sid,
