@@ -186,6 +186,18 @@ async def test_a_long_paste_shows_a_token_and_is_kept_whole() -> None:
         assert prompt.expanded() == "see and this" + FORTY + " "
 
 
+async def test_f3_expands_the_pasted_text_in_place() -> None:
+    app = app_with_thread()
+    async with app.run_test(size=SIZE) as pilot:
+        await typed(pilot, app, "see ")
+        await pasted(pilot, app, FORTY, lambda t: t != "see ")
+        prompt = app.main.prompt
+        assert prompt.text == "see [Pasted ~40 lines] "
+        await pilot.press("f3")
+        await until(pilot, app, lambda: prompt.text == "see " + FORTY + " ")
+        assert prompt.expanded() == prompt.text  # nothing left to expand, nothing sent twice
+
+
 async def test_a_short_paste_is_inserted_as_is() -> None:
     app = app_with_thread()
     async with app.run_test(size=SIZE) as pilot:

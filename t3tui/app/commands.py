@@ -39,6 +39,7 @@ def palette_commands(app: T3App) -> list[SystemCommand]:
         SystemCommand(t("cmd.next_agent"), t("cmd.next_agent_help"), lambda: app.action_cycle_agent(1)),
         SystemCommand(t("cmd.choose_agent"), t("cmd.choose_agent_help"), app.agents.pick),
         SystemCommand(t("cmd.editor"), t("cmd.editor_help"), lambda: app.run_action("open_editor")),
+        SystemCommand(t("cmd.expand_pastes"), t("cmd.expand_pastes_help"), main.prompt.action_expand_pastes),
     ]
     for lang in available():
         if catalog(lang):

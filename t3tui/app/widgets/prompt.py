@@ -33,6 +33,7 @@ class PromptArea(TextArea):
         Binding("shift+tab", "app.cycle_agent(-1)", "bind.agent_back", id="agent_back", show=False),
         Binding("ctrl+t", "app.cycle_variant", "bind.variant", id="variant", show=False),
         Binding("ctrl+g", "app.open_editor", "bind.editor", id="editor", show=False),
+        Binding("f3", "expand_pastes", "bind.expand_pastes", id="expand_pastes", show=False),
     ]
 
     @dataclass
@@ -212,6 +213,17 @@ class PromptArea(TextArea):
         """A prompt that was not sent came back into the input: its images and PDFs too
         (the ``file_parts`` it was sent with; other parts are ignored)."""
         self.attachments.restore(parts)
+
+    def action_expand_pastes(self) -> None:
+        """F3: every ``[Pasted ~N lines]`` token in the prompt becomes the text it stands
+        for, to read or edit in place (image and PDF tokens stay)."""
+        text = self.text
+        full = self.expanded(text)
+        if full == text:
+            return
+        self.attachments.drop_pastes()
+        self._history_index = None
+        self._load(full)
 
     def load_edited(self, text: str) -> None:
         """The text back from the external editor: pastes are inline in it now; files keep
