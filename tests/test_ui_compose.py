@@ -331,3 +331,19 @@ async def test_a_refused_shell_command_comes_back_in_shell_mode() -> None:
             await wait_for(pilot, app, lambda: prompt.text == "echo hi")
             assert prompt.shell  # Enter again runs it again, not a prompt to the model
             assert not bodies(server, "/prompt_async")
+
+
+async def test_up_walks_the_history_past_a_slash_command() -> None:
+    async with scripted() as server:
+        app = app_on(server)
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot, app)
+            prompt = app.main.prompt
+            prompt.prompt_history[:] = ["older prompt", "/init"]
+            await pilot.press("up")
+            await wait_for(pilot, app, lambda: prompt.text == "/init")
+            assert not app.main.completion.open  # recalled, not typed: no list takes Up
+            await pilot.press("up")
+            await wait_for(pilot, app, lambda: prompt.text == "older prompt")
+            await pilot.press("down", "backspace")  # typing again completes as usual
+            await wait_for(pilot, app, lambda: "/init" in rows(app))

@@ -85,8 +85,13 @@ class Composer:
         if prompt.shell or prompt.read_only:
             self._close()
             return
+        text = prompt.text
+        if text == prompt.loaded:
+            self._close()
+            return
+        prompt.loaded = None
         cursor = prompt.document.get_index_from_location(prompt.cursor_location)
-        trig = trigger(prompt.text, cursor)
+        trig = trigger(text, cursor)
         if trig is None or (self.dismissed is not None and self.dismissed == (trig.kind, trig.start)):
             self._close(keep_dismissed=trig is not None)
             return

@@ -78,6 +78,8 @@ class Frames:
         threads.rebuild_sidebar()
         if threads.current_id in dirty:
             await threads.sync_view()
+        if not app.main.ready:
+            return  # the app quit while the thread was drawn: its widgets are gone
         app.requests.sync()
         app.sync_footer()
         app.status.sync()

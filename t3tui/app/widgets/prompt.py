@@ -68,6 +68,9 @@ class PromptArea(TextArea):
         # The completion list's say on a key, while it is open: True means it took the key
         # (Up, Down, Enter, Tab, Esc); set by the app's composer.
         self.key_hook: Callable[[str], bool] | None = None
+        # The text as the history (or the editor) put it here, not as typed: no completion
+        # list opens on it, so Up and Down keep walking the history past a "/init".
+        self.loaded: str | None = None
 
     def on_key(self, event: events.Key) -> None:
         """Runs before TextArea's own key handler, which a prevented default skips, and
@@ -148,6 +151,7 @@ class PromptArea(TextArea):
         super().action_cursor_down(select)
 
     def _load(self, text: str) -> None:
+        self.loaded = text
         self.load_text(text)
         self.move_cursor(self.document.end)
 
