@@ -207,6 +207,12 @@ def fuzzy_score(query: str, target: str) -> int:
 # -- what the server lists ----------------------------------------------------------------
 
 
+def _named(raw: Any) -> list[dict[str, Any]]:
+    """The entries of a list answer that are objects with a non-empty ``name``."""
+    items = raw if isinstance(raw, list) else []
+    return [i for i in items if isinstance(i, dict) and isinstance(i.get("name"), str) and i["name"]]
+
+
 @dataclass(frozen=True)
 class Agent:
     """One of the server's agents (``GET /agent``)."""
@@ -221,9 +227,7 @@ class Agent:
 def agents_from(raw: Any) -> list[Agent]:
     """The agents of a ``GET /agent`` answer; entries that are not agents are skipped."""
     found: list[Agent] = []
-    for item in raw if isinstance(raw, list) else []:
-        if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"]:
-            continue
+    for item in _named(raw):
         description = item.get("description")
         mode = item.get("mode")
         color = item.get("color")
@@ -277,9 +281,7 @@ class ServerCommand:
 def commands_from(raw: Any) -> list[ServerCommand]:
     """The commands of a ``GET /command`` answer; entries that are not commands are skipped."""
     found: list[ServerCommand] = []
-    for item in raw if isinstance(raw, list) else []:
-        if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"]:
-            continue
+    for item in _named(raw):
         description = item.get("description")
         source = item.get("source")
         hints = item.get("hints")

@@ -42,12 +42,15 @@ class ChoiceScreen(LocalizedModal[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "bind.cancel", id="cancel")]
 
-    def __init__(self, title: str, choices: list[tuple[str, str]], current: str | None = None) -> None:
+    def __init__(
+        self, title: str, choices: list[tuple[str, str]], current: str | None = None, hint: str | None = None
+    ) -> None:
         """``choices``: (value, label) pairs; ``current`` is marked and highlighted."""
         super().__init__(classes="dialog-screen")
         self.title_text = title
         self.choices = choices
         self.current = current
+        self.hint = hint
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -59,7 +62,7 @@ class ChoiceScreen(LocalizedModal[str | None]):
                 ),
                 id="choices",
             )
-            yield PlainText(t("dialog.choose_hint"), classes="dialog-hint")
+            yield PlainText(self.hint or t("dialog.choose_hint"), classes="dialog-hint")
 
     def on_mount(self) -> None:
         olist = self.query_one(OptionList)

@@ -13,6 +13,7 @@ from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
 from t3tui.app.screens.base import LocalizedModal
+from t3tui.app.screens.dialogs import ChoiceScreen
 from t3tui.app.widgets.plain_text import PlainText
 from t3tui.i18n import t
 from t3tui.opencode.wire import ProviderList
@@ -155,40 +156,14 @@ class ModelScreen(LocalizedModal[tuple[str, str] | None]):
         self.dismiss(None)
 
 
-class VariantScreen(LocalizedModal[str | None]):
+class VariantScreen(ChoiceScreen):
     """Pick a model's reasoning-effort variant, as opencode's "Select variant" asks after a
     model is picked: "Default" (the value ``"default"``), then the model's variants in the
     server's order. Enter picks; Esc answers None (nothing chosen, asked again next time)."""
 
-    BINDINGS = [Binding("escape", "cancel", "bind.cancel", id="cancel")]
-
     def __init__(self, model: str, variants: list[str], current: str | None = None) -> None:
-        super().__init__(classes="dialog-screen")
+        choices = [("default", t("variants.default")), *((v, v) for v in variants)]
+        super().__init__(
+            t("variants.title", model=model), choices, current or "default", hint=t("variants.hint")
+        )
         self.model = model
-        self.choices = [("default", t("variants.default")), *((v, v) for v in variants)]
-        self.current = current or "default"
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield PlainText(t("variants.title", model=self.model), classes="dialog-title")
-            yield OptionList(
-                *(
-                    Option(Text(("● " if value == self.current else "  ") + clean(label)), id=value)
-                    for value, label in self.choices
-                ),
-                id="variant-list",
-            )
-            yield PlainText(t("variants.hint"), classes="dialog-hint")
-
-    def on_mount(self) -> None:
-        olist = self.query_one(OptionList)
-        values = [value for value, _ in self.choices]
-        olist.highlighted = values.index(self.current) if self.current in values else 0
-        olist.focus()
-
-    @on(OptionList.OptionSelected)
-    def _picked(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
