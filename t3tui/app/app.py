@@ -38,6 +38,7 @@ from t3tui.app.controllers.sending import Sending
 from t3tui.app.controllers.server import ServerLink
 from t3tui.app.controllers.status import Status
 from t3tui.app.controllers.threads import Threads
+from t3tui.app.controllers.undo import Undo
 from t3tui.app.drafts import Drafts
 from t3tui.app.screens.base import LocalizedScreen
 from t3tui.app.screens.main import MainScreen
@@ -97,6 +98,7 @@ class T3App(App[int]):
         self.models = Models(self)
         self.agents = Agents(self)
         self.composer = Composer(self)
+        self.undo = Undo(self)
         self.editor = Editor(self)
         self.sending = Sending(self)
         self.providers = Providers(self)

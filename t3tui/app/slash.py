@@ -24,8 +24,8 @@ class OwnCommand:
 
 OWN_COMMANDS = (
     OwnCommand("new", ("clear",)),
-    OwnCommand("undo", ready=False),
-    OwnCommand("redo", ready=False),
+    OwnCommand("undo"),
+    OwnCommand("redo"),
     OwnCommand("compact", ("summarize",), ready=False),
     OwnCommand("models"),
     OwnCommand("agents"),

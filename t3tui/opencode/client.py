@@ -397,6 +397,18 @@ class OpencodeClient:
     async def raw_agents(self, directory: str | None = None) -> Any:
         return await self.request("GET", "/agent", directory=directory)
 
+    async def revert(self, session_id: str, directory: str | None, message_id: str) -> Session:
+        """Undo: the thread from ``message_id`` on is reverted (its file changes too)."""
+        body = {"messageID": message_id}
+        data = await self.request("POST", f"/session/{session_id}/revert", directory=directory, body=body)
+        return typed(Session, data)
+
+    async def unrevert(self, session_id: str, directory: str | None) -> Session:
+        """Redo everything undone: the reverted messages come back."""
+        return typed(
+            Session, await self.request("POST", f"/session/{session_id}/unrevert", directory=directory)
+        )
+
     async def abort(self, session_id: str, directory: str | None) -> bool:
         return bool(await self.request("POST", f"/session/{session_id}/abort", directory=directory))
 

@@ -295,6 +295,11 @@ async def drive(server: OpencodeServer, exchange: Exchange) -> None:
         message = await c.raw_message(sid, mid, directory)
         assert [p["filename"] for p in message["parts"] if p["type"] == "file"] == ["src/main.py#1-2", "src/"]
 
+        # Undo that prompt, then bring it back (/undo, /redo).
+        reverted = await c.revert(sid, directory, mid)
+        assert reverted.revert is not None and reverted.revert.messageID == mid
+        assert (await c.unrevert(sid, directory)).revert is None
+
         # A command with a file part, then a shell run: both answer when the turn ends.
         args = "focus on @src/main.py"
         file_parts = mention_parts(args, directory, [Mention("src/main.py")])

@@ -158,3 +158,38 @@ async def test_tab_picks_the_plan_agent_for_the_prompt(
         assert messages[0]["info"]["agent"] == "plan"
         text = " ".join(requests_text(mock_model, since)).lower()
         assert "plan mode" in text, text[:2000]
+
+
+async def test_undo_reverts_the_last_turn_and_gives_its_prompt_back_redo_restores_it(
+    opencode: OpencodeServer, mock_model: MockModel, tmp_path: Path
+) -> None:
+    async with live_app(opencode, tmp_path) as (app, pilot):
+        for text in ("first question", "second question"):
+            mock_model.set_mode("fast", count=1)
+            await type_keys(pilot, text)
+            await pilot.press("enter")
+            await wait_for(
+                pilot,
+                lambda t=text: completed(app) and last_turn(app).prompt == t,
+                what=f"{text!r} to complete",
+            )
+        th = app.threads.current
+        assert th is not None
+        first, second = (th.turns[tid] for tid in th.order)
+        await type_keys(pilot, "/undo")
+        await pilot.press("enter")
+        await wait_for(
+            pilot, lambda: second.reverted, what=lambda: f"the last turn reverted\n{describe(app)}"
+        )
+        assert not first.reverted
+        assert app.main.prompt.text == "second question"  # given back to edit and send again
+        session = await app.link.client.get_session(th.id, th.directory)
+        assert session.revert is not None and session.revert.messageID == second.id
+        await wait_for(pilot, lambda: on_screen(app, "reverted"), what="the turn marked reverted")
+
+        app.main.prompt.load_text("")
+        await type_keys(pilot, "/redo")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not second.reverted, what="the turn back after redo")
+        session = await app.link.client.get_session(th.id, th.directory)
+        assert session.revert is None

@@ -242,6 +242,8 @@ class Composer:
             return
         actions = {
             "new": lambda: app.run_action("new_thread"),
+            "undo": app.undo.undo,
+            "redo": app.undo.redo,
             "models": app.action_choose_model,
             "agents": app.agents.pick,
             "variants": app.action_cycle_variant,

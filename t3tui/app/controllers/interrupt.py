@@ -58,18 +58,20 @@ class Interrupt:
 
     def interrupt(self, sid: str) -> None:
         """Stop the thread's run now (it shows interrupted at once; a refused abort undoes that)."""
-        self.app.run_worker(self._interrupt(sid), group="interrupt", exit_on_error=False)
+        self.app.run_worker(self.stop(sid), group="interrupt", exit_on_error=False)
 
-    async def _interrupt(self, sid: str) -> None:
+    async def stop(self, sid: str) -> bool:
+        """Interrupt and wait for the server's answer; False if it refused (and said so)."""
         link = self.app.link_of(sid)
         th = link.store.threads.get(sid)
         if th is None:
-            return
+            return False
         link.observe(observations.interrupt(sid, th.directory))
         try:
             await link.client.abort(sid, th.directory)
         except OpencodeError as exc:
             link.observe(observations.interrupt_answered(sid, exc.message))
             self.app.toast(t("toast.interrupt_failed", error=exc.message), severity="error", timeout=10)
-            return
+            return False
         link.observe(observations.interrupt_answered(sid))
+        return True
