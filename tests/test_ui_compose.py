@@ -180,8 +180,8 @@ async def test_an_unbuilt_own_command_says_so_and_sends_nothing() -> None:
         app = app_on(server)
         async with app.run_test(size=SIZE) as pilot:
             await ready(pilot, app)
-            await pilot.press(*"/rename", "enter")
-            await wait_for(pilot, app, lambda: any("/rename is not built yet" in m for m in toasts(app)))
+            await pilot.press(*"/export", "enter")
+            await wait_for(pilot, app, lambda: any("/export is not built yet" in m for m in toasts(app)))
             assert not bodies(server, "/prompt_async") and not bodies(server, "/command")
             assert app.main.prompt.text == ""
 

@@ -1,6 +1,6 @@
-"""/undo and /redo against a scripted server: what is reverted, what comes back into the
-prompt, and that nothing the user typed is overwritten. (The live test checks the real
-server's revert in tests/live/test_prompt_live.py.)"""
+"""Thread operations against a scripted server: /undo and /redo (what is reverted, what
+comes back into the prompt, and that nothing the user typed is overwritten) and renaming.
+(The live test checks the real server's revert in tests/live/test_prompt_live.py.)"""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ import ui_support as ui
 from eventgen import DIR, prompt_run, session_updated
 from sse_server import Request, Script, SSEServer
 from textual.pilot import Pilot
+from textual.widgets import Input
 from ui_support import toasts, wait_for
 
 from t3tui.app.app import T3App
+from t3tui.app.screens.dialogs import TextScreen
 from t3tui.opencode.client import OpencodeClient
 
 SIZE = (110, 32)
@@ -44,6 +46,11 @@ def revert_server() -> SSEServer:
             f"/session/{SID}/revert": reverted,
             f"/session/{SID}/unrevert": {"id": SID, "directory": DIR, "title": "Undo"},
             f"/session/{SID}/abort": True,
+            f"/session/{SID}": lambda req: {
+                "id": SID,
+                "directory": DIR,
+                "title": (req.json() or {}).get("title"),
+            },
         }
     )
     return server
@@ -110,3 +117,33 @@ async def test_nothing_to_undo_says_so() -> None:
             await run(pilot, "/undo")
             await wait_for(pilot, app, lambda: any("Nothing to undo" in m for m in toasts(app)))
             assert not reverts(server)
+
+
+def patches(server: SSEServer) -> list[Any]:
+    return [r.json() for r in server.requests if r.method == "PATCH"]
+
+
+async def test_rename_from_the_slash_command_and_from_the_sidebar() -> None:
+    _, _, lines = two_turns()
+    async with revert_server() as server:
+        app = app_on(server, lines)
+        async with app.run_test(size=SIZE) as pilot:
+            await run(pilot, "/rename  A   better\ttitle ")
+            await wait_for(pilot, app, lambda: patches(server) == [{"title": "A better title"}])
+            await wait_for(pilot, app, lambda: app.threads.current.title == "A better title")  # type: ignore[union-attr]
+            # Ctrl+R in the sidebar asks, prefilled; Esc sends nothing.
+            app.main.sidebar.focus()
+            await pilot.press("ctrl+r")
+            await wait_for(pilot, app, lambda: isinstance(app.screen, TextScreen))
+            assert app.screen.query_one(Input).value == "A better title"
+            await pilot.press("escape")
+            await wait_for(pilot, app, lambda: app.screen is app.main)
+            assert len(patches(server)) == 1
+            await pilot.press("ctrl+r")
+            await wait_for(pilot, app, lambda: isinstance(app.screen, TextScreen))
+            app.screen.query_one(Input).value = ""
+            await pilot.press(*"[b]Kept literally[/b]", "enter")
+            await wait_for(pilot, app, lambda: len(patches(server)) == 2)
+            assert patches(server)[-1] == {"title": "[b]Kept literally[/b]"}
+            shown = lambda: app.export_screenshot().replace("&#160;", " ")  # noqa: E731
+            await wait_for(pilot, app, lambda: "[b]Kept literally[/b]" in shown())

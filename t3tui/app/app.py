@@ -37,6 +37,7 @@ from t3tui.app.controllers.requests import Requests
 from t3tui.app.controllers.sending import Sending
 from t3tui.app.controllers.server import ServerLink
 from t3tui.app.controllers.status import Status
+from t3tui.app.controllers.thread_ops import ThreadOps
 from t3tui.app.controllers.threads import Threads
 from t3tui.app.controllers.undo import Undo
 from t3tui.app.drafts import Drafts
@@ -99,6 +100,7 @@ class T3App(App[int]):
         self.agents = Agents(self)
         self.composer = Composer(self)
         self.undo = Undo(self)
+        self.thread_ops = ThreadOps(self)
         self.editor = Editor(self)
         self.sending = Sending(self)
         self.providers = Providers(self)
@@ -286,6 +288,10 @@ class T3App(App[int]):
     def action_cycle_agent(self, step: int) -> None:
         """Tab / Shift+Tab in the prompt: the next (previous) primary agent for this thread."""
         self.agents.cycle(step)
+
+    def action_rename_thread(self) -> None:
+        """Ctrl+R in the sidebar: rename the thread under its cursor."""
+        self.thread_ops.rename(self.main.sidebar.pointed)
 
     def action_cycle_variant(self) -> None:
         """Ctrl+T: the model's next reasoning-effort variant (none after the last)."""

@@ -35,6 +35,7 @@ def palette_commands(app: T3App) -> list[SystemCommand]:
         SystemCommand(t("cmd.reconnect"), t("cmd.reconnect_help"), app.connection.reconnect_now),
         SystemCommand(t("cmd.providers"), t("cmd.providers_help"), app.action_providers),
         SystemCommand(t("cmd.choose_model"), t("cmd.choose_model_help"), app.action_choose_model),
+        SystemCommand(t("cmd.rename"), t("cmd.rename_help"), app.thread_ops.rename),
         SystemCommand(t("cmd.undo"), t("cmd.undo_help"), app.undo.undo),
         SystemCommand(t("cmd.redo"), t("cmd.redo_help"), app.undo.redo),
         SystemCommand(t("cmd.variant"), t("cmd.variant_help"), app.action_cycle_variant),

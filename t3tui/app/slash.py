@@ -30,7 +30,7 @@ OWN_COMMANDS = (
     OwnCommand("models"),
     OwnCommand("agents"),
     OwnCommand("variants"),
-    OwnCommand("rename", ready=False),
+    OwnCommand("rename"),
     OwnCommand("export", ready=False),
     OwnCommand("copy", ready=False),
     OwnCommand("editor"),

@@ -397,6 +397,12 @@ class OpencodeClient:
     async def raw_agents(self, directory: str | None = None) -> Any:
         return await self.request("GET", "/agent", directory=directory)
 
+    async def rename_session(self, session_id: str, directory: str | None, title: str) -> Session:
+        body = {"title": title}
+        return typed(
+            Session, await self.request("PATCH", f"/session/{session_id}", directory=directory, body=body)
+        )
+
     async def revert(self, session_id: str, directory: str | None, message_id: str) -> Session:
         """Undo: the thread from ``message_id`` on is reverted (its file changes too)."""
         body = {"messageID": message_id}

@@ -295,6 +295,9 @@ async def drive(server: OpencodeServer, exchange: Exchange) -> None:
         message = await c.raw_message(sid, mid, directory)
         assert [p["filename"] for p in message["parts"] if p["type"] == "file"] == ["src/main.py#1-2", "src/"]
 
+        renamed = await c.rename_session(sid, directory, "contract renamed")
+        assert renamed.title == "contract renamed"
+
         # Undo that prompt, then bring it back (/undo, /redo).
         reverted = await c.revert(sid, directory, mid)
         assert reverted.revert is not None and reverted.revert.messageID == mid

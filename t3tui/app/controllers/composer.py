@@ -243,6 +243,7 @@ class Composer:
         actions = {
             "new": lambda: app.run_action("new_thread"),
             "undo": app.undo.undo,
+            "rename": lambda: app.thread_ops.rename(title=args),
             "redo": app.undo.redo,
             "models": app.action_choose_model,
             "agents": app.agents.pick,

@@ -91,13 +91,7 @@ class Sending:
                     session = await link.client.create_session(link.directory)
                 else:
                     session = await link.client.get_session(sid, link.directory)
-                link.observe(
-                    observations.snapshot(
-                        "session",
-                        session.directory or link.directory,
-                        session.model_dump(mode="json", exclude_none=True),
-                    )
-                )
+                link.observe_session(session)
                 new_thread = sid is None
                 sid = session.id
                 if new_thread:

@@ -12,10 +12,12 @@ from typing import Any
 
 from textual.worker import Worker
 
+from t3tui import observations
 from t3tui.app.refresh import RefreshCoordinator
 from t3tui.eventlog import EventLogWriter
 from t3tui.opencode.client import OpencodeClient
 from t3tui.opencode.stream import EventStream, store_targets
+from t3tui.opencode.wire import Session
 from t3tui.state.store import Store
 
 DISPOSE_RETRY = 10.0  # seconds before a failed POST /global/dispose is tried again
@@ -72,6 +74,14 @@ class ServerLink:
         if isinstance(snapshot, dict) and snapshot.get("kind") == "sessions":
             self.listed = True
         self._observed(self, obs)
+
+    def observe_session(self, session: Session) -> None:
+        """The server answered with a session (made, renamed, reverted): show it at once,
+        not only when its event arrives."""
+        directory = session.directory or self.directory
+        self.observe(
+            observations.snapshot("session", directory, session.model_dump(mode="json", exclude_none=True))
+        )
 
     def group(self, name: str) -> str:
         """A worker group of this server's own: an exclusive worker of one server must not

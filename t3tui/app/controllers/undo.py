@@ -13,15 +13,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from t3tui import observations
 from t3tui.i18n import t
 from t3tui.opencode.client import OpencodeError
-from t3tui.opencode.wire import Session
 from t3tui.state.store import Thread, Turn
 
 if TYPE_CHECKING:
     from t3tui.app.app import T3App
-    from t3tui.app.controllers.server import ServerLink
 
 
 class Undo:
@@ -58,7 +55,7 @@ class Undo:
         except OpencodeError as exc:
             app.toast(t("toast.undo_failed", error=exc.message), severity="error", timeout=10)
             return
-        _seen(link, session)
+        link.observe_session(session)
         self._give_back(th, target)
 
     async def _redo(self, th: Thread) -> None:
@@ -76,7 +73,7 @@ class Undo:
         except OpencodeError as exc:
             app.toast(t("toast.redo_failed", error=exc.message), severity="error", timeout=10)
             return
-        _seen(link, session)
+        link.observe_session(session)
         app.toast(t("toast.redone"))
 
     def _give_back(self, th: Thread, turn: Turn) -> None:
@@ -114,13 +111,3 @@ def next_prompt_after(th: Thread, revert_id: str) -> Turn | None:
         if turn is not None and turn.user is not None and tid > revert_id:
             return turn
     return None
-
-
-def _seen(link: ServerLink, session: Session) -> None:
-    """The server's answer is the session with its new revert point: shown at once, not
-    only when its event arrives."""
-    link.observe(
-        observations.snapshot(
-            "session", session.directory or link.directory, session.model_dump(mode="json", exclude_none=True)
-        )
-    )

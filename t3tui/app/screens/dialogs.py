@@ -7,7 +7,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import OptionList
+from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
 from t3tui.app.screens.base import LocalizedModal
@@ -73,6 +73,34 @@ class ChoiceScreen(LocalizedModal[str | None]):
     @on(OptionList.OptionSelected)
     def _picked(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class TextScreen(LocalizedModal[str | None]):
+    """Ask for one line of text (a thread's new title): Enter gives it, Esc cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "bind.cancel", id="cancel")]
+
+    def __init__(self, title: str, value: str = "", hint: str | None = None) -> None:
+        super().__init__(classes="dialog-screen")
+        self.title_text = title
+        self.value = value
+        self.hint = hint
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield PlainText(self.title_text, classes="dialog-title")
+            yield Input(value=self.value, id="text-input")
+            yield PlainText(self.hint or t("dialog.text_hint"), classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
@@ -81,6 +82,9 @@ def _walk(th: Thread, depth: int, children: dict[str, list[Thread]], out: list[t
 class Sidebar(OptionList):
     """Threads; Enter or a click opens one."""
 
+    # As in opencode's session list.
+    BINDINGS = [Binding("ctrl+r", "app.rename_thread", "bind.rename", id="rename")]
+
     def __init__(self, clock: Callable[[], float], **kw: Any) -> None:
         super().__init__(**kw)
         self.clock = clock
@@ -148,6 +152,12 @@ class Sidebar(OptionList):
     def on_resize(self) -> None:
         """Titles are cut to the width: cut them again."""
         self.redraw()
+
+    @property
+    def pointed(self) -> str | None:
+        """The thread under the cursor."""
+        option = self.highlighted_option
+        return option.id if option is not None else None
 
     def neighbour(self, current: str | None, step: int) -> str | None:
         ids = self.thread_ids
