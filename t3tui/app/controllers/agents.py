@@ -33,6 +33,8 @@ class Agents:
         self.next: str | None = None  # chosen before the new thread exists
         self.lists: dict[str, list[Agent]] = {}  # server URL -> its agents
         self.failed: dict[str, str] = {}  # server URL -> why its agents could not be loaded
+        self._last: dict[str, tuple[int, str | None]] = {}  # thread id -> (turns, last agent)
+        self._look: tuple[str, bool, int, str] | None = None  # what the prompt's border shows
 
     # -- what the server has ------------------------------------------------------------
 
@@ -65,10 +67,20 @@ class Agents:
             return self.chosen[th.id]
         link = self.app.link_of(th.id)
         names = [a.name for a in primary_agents(self.of(link))]
-        last = last_agent(th)
+        last = self._last_agent(th)
         if last is not None and (last in names or not names):
             return last
         return self._first(link)
+
+    def _last_agent(self, th: Thread) -> str | None:
+        """:func:`last_agent`, remembered until the thread gains a turn: it is asked every
+        frame, and a long thread without agents on record would be walked each time."""
+        key = len(th.order)
+        known = self._last.get(th.id)
+        if known is None or known[0] != key:
+            known = (key, last_agent(th))
+            self._last[th.id] = known
+        return known[1]
 
     def _first(self, link: ServerLink) -> str:
         primary = primary_agents(self.of(link))
@@ -141,6 +153,10 @@ class Agents:
             return
         prompt = main.prompt
         name = self.current(self.app.threads.current)
+        look = (name, prompt.shell, self.colour(name), t.lang)
+        if look == self._look:
+            return  # every frame asks; only a change is drawn
+        self._look = look
         for i in range(PALETTE_SIZE):
             prompt.set_class(False, f"-agent-{i}")
         if prompt.shell:
