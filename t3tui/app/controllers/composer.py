@@ -101,7 +101,9 @@ class Composer:
         self.trigger = trig
         if trig.kind == "/":
             self._show_commands(trig)
-            self.load_commands(self.app.threads.link)  # a user's new command shows next time
+            link = self.app.threads.link
+            if not trig.query or not self.server_commands(link):
+                self.load_commands(link)  # once per "/": a command the user just made shows
         else:
             self._show_agents_then_search(trig)
 
