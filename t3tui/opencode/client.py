@@ -319,15 +319,10 @@ class OpencodeClient:
     ) -> None:
         """Send a prompt; the turn runs after the answer (204). ``parts`` follow the text
         part: files (``@path``, images) as opencode's TUI sends them."""
-        body: dict[str, Any] = {"parts": [{"type": "text", "text": text}, *parts]}
-        if model is not None:
-            body["model"] = {"providerID": model[0], "modelID": model[1]}
-        if message_id is not None:
-            body["messageID"] = message_id
-        if agent is not None:
-            body["agent"] = agent
-        if variant is not None:
-            body["variant"] = variant
+        body: dict[str, Any] = {
+            "parts": [{"type": "text", "text": text}, *parts],
+            **_given(model=_model_ref(model), messageID=message_id, agent=agent, variant=variant),
+        }
         await self.request("POST", f"/session/{session_id}/prompt_async", directory=directory, body=body)
 
     async def run_command(
@@ -345,15 +340,14 @@ class OpencodeClient:
     ) -> Any:
         """Run one of the server's commands (``/init``, ``/review``, the user's own); the
         answer comes when the turn ends. ``parts``: file parts only, as the server expects."""
-        body: dict[str, Any] = {"command": command, "arguments": arguments}
-        if model is not None:
-            body["model"] = f"{model[0]}/{model[1]}"  # a string here, unlike a prompt's
-        if message_id is not None:
-            body["messageID"] = message_id
-        if agent is not None:
-            body["agent"] = agent
-        if variant is not None:
-            body["variant"] = variant
+        model_name = (
+            f"{model[0]}/{model[1]}" if model is not None else None
+        )  # a string here, unlike a prompt's
+        body: dict[str, Any] = {
+            "command": command,
+            "arguments": arguments,
+            **_given(model=model_name, messageID=message_id, agent=agent, variant=variant),
+        }
         if parts:
             body["parts"] = list(parts)
         return await self.request(
@@ -371,11 +365,7 @@ class OpencodeClient:
         message_id: str | None = None,
     ) -> Any:
         """Run ``command`` in the thread's shell (``!cmd``); the answer comes when it ends."""
-        body: dict[str, Any] = {"agent": agent, "command": command}
-        if model is not None:
-            body["model"] = {"providerID": model[0], "modelID": model[1]}
-        if message_id is not None:
-            body["messageID"] = message_id
+        body = {"agent": agent, "command": command, **_given(model=_model_ref(model), messageID=message_id)}
         return await self.request(
             "POST", f"/session/{session_id}/shell", directory=directory, body=body, wait=True
         )
@@ -490,6 +480,16 @@ class OpencodeClient:
         return await self.request(
             "POST", f"/provider/{provider_id}/oauth/callback", directory=directory, body=body
         )
+
+
+def _given(**keys: Any) -> dict[str, Any]:
+    """The optional keys of a request body that have a value (the server wants the
+    others left out, not null)."""
+    return {k: v for k, v in keys.items() if v is not None}
+
+
+def _model_ref(model: tuple[str, str] | None) -> dict[str, str] | None:
+    return {"providerID": model[0], "modelID": model[1]} if model is not None else None
 
 
 def typed(schema: Any, data: Any) -> Any:
