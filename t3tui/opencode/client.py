@@ -204,7 +204,7 @@ class OpencodeClient:
         *,
         directory: str | None = None,
         body: Any = None,
-        params: dict[str, str] | None = None,
+        params: dict[str, Any] | None = None,
         wait: bool = False,
     ) -> Any:
         """``wait``: the server answers only once the turn it starts is over (a command, a
@@ -276,11 +276,25 @@ class OpencodeClient:
 
     # -- sessions ----------------------------------------------------------------------
 
-    async def list_sessions(self, directory: str) -> list[Session]:
-        return typed(SessionListAdapter, await self.request("GET", "/session", directory=directory))
+    async def list_sessions(
+        self, directory: str, *, limit: int | None = None, search: str | None = None, project: bool = False
+    ) -> list[Session]:
+        data = await self.raw_sessions(directory, limit=limit, search=search, project=project)
+        return typed(SessionListAdapter, data)
 
-    async def raw_sessions(self, directory: str) -> Any:
-        return await self.request("GET", "/session", directory=directory)
+    async def raw_sessions(
+        self, directory: str, *, limit: int | None = None, search: str | None = None, project: bool = False
+    ) -> Any:
+        """The threads of ``directory``, newest first: the server's 100 unless ``limit``
+        says otherwise; with ``project``, those of every directory of its project;
+        ``search`` matches titles."""
+        params = _given(limit=limit, search=search, scope="project" if project else None)
+        return await self.request("GET", "/session", directory=directory, params=params or None)
+
+    async def raw_projects(self) -> Any:
+        """Every project the server knows (``worktree``; ``/`` is the one of directories
+        without git)."""
+        return await self.request("GET", "/project")
 
     async def get_session(self, session_id: str, directory: str | None = None) -> Session:
         return typed(Session, await self.request("GET", f"/session/{session_id}", directory=directory))
@@ -403,6 +417,24 @@ class OpencodeClient:
         """Redo everything undone: the reverted messages come back."""
         return typed(
             Session, await self.request("POST", f"/session/{session_id}/unrevert", directory=directory)
+        )
+
+    async def fork_session(self, session_id: str, directory: str | None, message_id: str | None) -> Session:
+        """A new thread with the turns before ``message_id`` (all of them without it)."""
+        body = _given(messageID=message_id)
+        data = await self.request("POST", f"/session/{session_id}/fork", directory=directory, body=body)
+        return typed(Session, data)
+
+    async def delete_session(self, session_id: str, directory: str | None) -> bool:
+        return bool(await self.request("DELETE", f"/session/{session_id}", directory=directory))
+
+    async def summarize(self, session_id: str, directory: str | None, model: tuple[str, str]) -> bool:
+        """Compact the thread with ``model``; the answer comes when the summary is written."""
+        body = {"providerID": model[0], "modelID": model[1]}
+        return bool(
+            await self.request(
+                "POST", f"/session/{session_id}/summarize", directory=directory, body=body, wait=True
+            )
         )
 
     async def abort(self, session_id: str, directory: str | None) -> bool:

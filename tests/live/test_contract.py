@@ -303,6 +303,19 @@ async def drive(server: OpencodeServer, exchange: Exchange) -> None:
         assert reverted.revert is not None and reverted.revert.messageID == mid
         assert (await c.unrevert(sid, directory)).revert is None
 
+        # The sidebar's listings: a page, a search, a whole project; every project.
+        assert len(await c.list_sessions(directory, limit=1)) == 1
+        assert [s.id for s in await c.list_sessions(directory, search="contract renamed")] == [sid]
+        assert child.id in {s["id"] for s in await c.raw_sessions(directory, project=True, limit=50)}
+        assert str(project) in {p["worktree"] for p in await c.raw_projects()}
+
+        # Fork before the prompt (an empty thread), fork all of it, compact it, delete a fork.
+        early = await c.fork_session(sid, directory, mid)
+        whole = await c.fork_session(sid, directory, None)
+        assert early.id != whole.id and early.directory == directory
+        assert await c.summarize(whole.id, directory, ("mock", "fast")) is True
+        assert await c.delete_session(early.id, directory) is True
+
         # A command with a file part, then a shell run: both answer when the turn ends.
         args = "focus on @src/main.py"
         file_parts = mention_parts(args, directory, [Mention("src/main.py")])
