@@ -209,6 +209,19 @@ class OpencodeClient:
     ) -> Any:
         """``wait``: the server answers only once the turn it starts is over (a command, a
         shell run), so no read timeout applies; the event stream shows the progress."""
+        resp, content = await self._send(method, path, directory, body, params, wait)
+        return self.decode(resp, content, f"{method} {path}")
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        directory: str | None,
+        body: Any,
+        params: dict[str, Any] | None,
+        wait: bool,
+    ) -> tuple[httpx.Response, bytes]:
+        """The answer and its body, read within the size limit."""
         query = dict(params or {})
         if directory is not None:
             query["directory"] = directory
@@ -227,7 +240,7 @@ class OpencodeClient:
             if method != "GET" and not _never_sent(exc):
                 raise UncertainError(message) from exc
             raise ConnectError(message) from exc
-        return self.decode(resp, content, f"{method} {path}")
+        return resp, content
 
     def decode(self, resp: httpx.Response, content: bytes, what: str = "") -> Any:
         """The JSON of an answer, or the :class:`OpencodeError` its status means."""
@@ -290,6 +303,19 @@ class OpencodeClient:
         ``search`` matches titles."""
         params = _given(limit=limit, search=search, scope="project" if project else None)
         return await self.request("GET", "/session", directory=directory, params=params or None)
+
+    async def raw_session_page(
+        self, *, limit: int, cursor: int | None = None, search: str | None = None
+    ) -> tuple[Any, int | None]:
+        """One page of every thread on the server, across its projects, most recently
+        updated first (``GET /experimental/session``), and the cursor of the next page
+        (None: that was the last). It starts no instance of a directory, unlike
+        ``GET /session?directory=``; a server without the route answers 404."""
+        params = _given(limit=limit, cursor=cursor, search=search)
+        resp, content = await self._send("GET", "/experimental/session", None, None, params, False)
+        data = self.decode(resp, content, "GET /experimental/session")
+        raw = resp.headers.get("x-next-cursor", "")
+        return data, int(raw) if raw.isdigit() else None
 
     async def raw_projects(self) -> Any:
         """Every project the server knows (``worktree``; ``/`` is the one of directories

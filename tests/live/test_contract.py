@@ -190,7 +190,7 @@ def routes_in_source(package: Path = PACKAGE) -> tuple[dict[tuple[str, str], lis
             attr, args = node.func.attr, node.args
             first = args[0] if args else None
             if (
-                attr in ("request", "stream")
+                attr in ("request", "stream", "_send")
                 and isinstance(first, ast.Constant)
                 and first.value in HTTP_METHODS
             ):
@@ -308,6 +308,12 @@ async def drive(server: OpencodeServer, exchange: Exchange) -> None:
         assert [s.id for s in await c.list_sessions(directory, search="contract renamed")] == [sid]
         assert child.id in {s["id"] for s in await c.raw_sessions(directory, project=True, limit=50)}
         assert str(project) in {p["worktree"] for p in await c.raw_projects()}
+        first, after = await c.raw_session_page(limit=1)
+        assert len(first) == 1 and after is not None
+        second, _ = await c.raw_session_page(limit=1, cursor=after)
+        assert second and second[0]["id"] != first[0]["id"]
+        found, _ = await c.raw_session_page(limit=5, search="contract renamed")
+        assert [s["id"] for s in found] == [sid]
 
         # Fork before the prompt (an empty thread), fork all of it, compact it, delete a fork.
         early = await c.fork_session(sid, directory, mid)
