@@ -293,6 +293,14 @@ class T3App(App[int]):
         """Ctrl+R in the sidebar: rename the thread under its cursor."""
         self.thread_ops.rename(self.main.sidebar.pointed)
 
+    def action_delete_thread(self) -> None:
+        """Ctrl+D in the sidebar: delete the thread under its cursor (after asking)."""
+        self.thread_ops.delete(self.main.sidebar.pointed)
+
+    def action_fork_thread(self) -> None:
+        """F8: fork the open thread from a prompt picked in its timeline."""
+        self.thread_ops.fork()
+
     def action_cycle_variant(self) -> None:
         """Ctrl+T: the model's next reasoning-effort variant (none after the last)."""
         self.models.cycle_variant()

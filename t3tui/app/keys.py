@@ -21,6 +21,7 @@ APP_BINDINGS = [
     # (else a fast typist's filter lands in the prompt).
     Binding("ctrl+o", "choose_model", "bind.choose_model", id="choose_model", priority=True),
     Binding("f2", "providers", "bind.providers", id="providers"),
+    Binding("f8", "fork_thread", "bind.fork", id="fork", show=False),
     Binding("ctrl+p", "command_palette", "bind.palette", id="palette", show=False, priority=True),
     Binding("f1", "toggle_keys", "bind.keys", id="keys", show=False),
     Binding("ctrl+q", "quit", "bind.quit", id="quit", priority=True),

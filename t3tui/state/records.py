@@ -40,6 +40,8 @@ SettledBy = Literal["server", "user", "aborted", "disposed", "resync", "local"]
 UNSURE: frozenset[str] = frozenset({"local", "resync"})
 # The tool of a shell command the user ran (opencode's ``!cmd``, POST /session/{id}/shell).
 SHELL_TOOL = "bash"
+# The agent that writes a compaction's summary (opencode's hidden ``compaction`` agent).
+COMPACTION_AGENT = "compaction"
 
 
 def remove_sorted(ids: list[str], item: str) -> None:
@@ -265,6 +267,28 @@ class Turn:
             return None
         command = (data.state.input or {}).get("command")
         return tool if isinstance(command, str) else None
+
+    @property
+    def compaction(self) -> str | None:
+        """``"manual"`` or ``"auto"`` when this turn is a compaction, else None.
+
+        ``/compact`` (``POST /session/{id}/summarize``), or the server's own when the
+        context is full, writes a user message whose only part is
+        ``{"type": "compaction", "auto": …}`` (no text: shown as a prompt it is blank),
+        answered by the summary, an assistant message of the ``compaction`` agent. Either
+        one says so: a client that joined mid-turn may have only the answer (then it is
+        "manual", as nothing says it was automatic)."""
+        user = self.user
+        if user is not None:
+            for part in user.parts.values():
+                if part.type == "compaction":
+                    return "auto" if getattr(part.data, "auto", False) is True else "manual"
+        msgs = self.thread.messages
+        for mid in self.assistant:
+            msg = msgs.get(mid)
+            if msg is not None and msg.agent == COMPACTION_AGENT:
+                return "manual"
+        return None
 
     @property
     def shell_command(self) -> str | None:

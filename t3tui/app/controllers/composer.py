@@ -247,6 +247,8 @@ class Composer:
             "undo": app.undo.undo,
             "rename": lambda: app.thread_ops.rename(title=args),
             "redo": app.undo.redo,
+            "fork": app.thread_ops.fork,
+            "compact": app.thread_ops.compact,
             "models": app.action_choose_model,
             "agents": app.agents.pick,
             "variants": app.action_cycle_variant,

@@ -19,6 +19,7 @@ from typing import Any
 
 from rich.console import RenderableType
 from rich.panel import Panel
+from rich.rule import Rule
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -29,7 +30,14 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from t3tui.app.markdown import ThreadMarkdown
-from t3tui.app.widgets.turn_text import error_card_text, step_text, tool_text, turn_status_text
+from t3tui.app.widgets.turn_text import (
+    compaction_text,
+    error_card_text,
+    prompt_line,
+    step_text,
+    tool_text,
+    turn_status_text,
+)
 from t3tui.i18n import t
 from t3tui.state.store import Turn
 from t3tui.text import clean
@@ -127,7 +135,7 @@ class HistoryTurn:
     compact = True
 
     def prompt_text(self) -> str:
-        return clean(self.turn.prompt or " ")
+        return prompt_line(self.turn)
 
     def state_text(self) -> str:
         return turn_status_text(self.turn, self.view.clock() * 1000)
@@ -264,10 +272,19 @@ class HistoryView(Widget):
         pad = Style.from_color(bgcolor=prompt_style.bgcolor)
         inner = max(1, width - 3)
         options = console.options.update(width=inner, height=None, highlight=False, markup=False)
-        prompt = Text(clean(turn.prompt or " "), style=prompt_style)
         out: list[Strip] = []
-        for line in console.render_lines(prompt, options, style=pad, pad=True):
-            out.append(Strip([Segment(BAR, bar_style), Segment(" ", pad), *line, Segment(" ", pad)], width))
+        marker = compaction_text(turn)
+        if marker is not None:
+            # A compaction has no prompt: a rule that says what happened (as the live turn).
+            accent = Style(color=bar_style.color, bold=True)
+            rule = Rule(Text(marker, style=accent), style=accent)
+            for line in console.render_lines(rule, options.update(width=width), pad=True):
+                out.append(Strip(line, width))
+        else:
+            prompt = Text(clean(turn.prompt or " "), style=prompt_style)
+            for line in console.render_lines(prompt, options, style=pad, pad=True):
+                segments = [Segment(BAR, bar_style), Segment(" ", pad), *line, Segment(" ", pad)]
+                out.append(Strip(segments, width))
         state_line = turn_status_text(turn, self.clock() * 1000)
         body = max(1, width - 2)
         options = options.update(width=body)

@@ -12,13 +12,22 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from rich.rule import Rule
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Collapsible, Markdown, Static
 
 from t3tui.app.markdown import ThreadMarkdown
 from t3tui.app.widgets.plain_text import PlainText
-from t3tui.app.widgets.turn_text import error_card_text, step_text, tool_text, turn_status_text
+from t3tui.app.widgets.turn_text import (
+    compaction_text,
+    error_card_text,
+    prompt_line,
+    step_text,
+    tool_text,
+    turn_status_text,
+)
 from t3tui.i18n import t
 from t3tui.state.store import SETTLED, PartState, Turn
 from t3tui.text import clean
@@ -146,6 +155,10 @@ class TurnView(Vertical):
     TurnView.-reverted {
         opacity: 55%;
     }
+    TurnView .compaction-marker {
+        color: $accent;
+        text-style: bold;
+    }
     """
 
     def __init__(self, turn: Turn, clock: Clock) -> None:
@@ -160,14 +173,14 @@ class TurnView(Vertical):
         self._lock = asyncio.Lock()  # on_mount and the app's repaint may both sync
 
     def compose(self) -> ComposeResult:
-        yield PlainText(self.turn.prompt, classes="prompt")
+        yield PlainText(self.turn.prompt, classes="prompt turn-prompt")
         yield Vertical(classes="parts")
         yield PlainText("", classes="error-card")
         yield PlainText("", classes="turn-state")
 
     def prompt_text(self) -> str:
-        """The prompt as shown."""
-        return clean(self.turn.prompt or " ")
+        """The prompt as shown (a compaction's marker)."""
+        return prompt_line(self.turn)
 
     def state_text(self) -> str:
         """The state line as shown (``Worked 3s``, ``Interrupted``…)."""
@@ -190,7 +203,7 @@ class TurnView(Vertical):
 
     async def _sync(self) -> None:
         turn = self.turn
-        self.query_one(".prompt", PlainText).show(turn.prompt or " ")
+        self._show_prompt(turn)
         parts_box = self.query_one(".parts", Vertical)
         for msg in turn.messages():
             for part in msg.sorted_parts():
@@ -211,6 +224,17 @@ class TurnView(Vertical):
             # whole text is on screen by the time the state line says the turn ended.
             await self.finish_streams()
         self.refresh_state()
+
+    def _show_prompt(self, turn: Turn) -> None:
+        """The prompt, or for a compaction a rule that says so (as the history draws it)."""
+        view = self.query_one(".turn-prompt", PlainText)
+        marker = compaction_text(turn)
+        view.set_class(marker is None, "prompt")
+        view.set_class(marker is not None, "compaction-marker")
+        if marker is None:
+            view.show(turn.prompt or " ")
+        else:
+            view.update(Rule(Text(marker), style="bold"))
 
     def _set_state_class(self, state: str) -> None:
         if state != self._state_class:

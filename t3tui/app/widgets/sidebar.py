@@ -83,7 +83,10 @@ class Sidebar(OptionList):
     """Threads; Enter or a click opens one."""
 
     # As in opencode's session list.
-    BINDINGS = [Binding("ctrl+r", "app.rename_thread", "bind.rename", id="rename")]
+    BINDINGS = [
+        Binding("ctrl+r", "app.rename_thread", "bind.rename", id="rename"),
+        Binding("ctrl+d", "app.delete_thread", "bind.delete", id="delete"),
+    ]
 
     def __init__(self, clock: Callable[[], float], **kw: Any) -> None:
         super().__init__(**kw)

@@ -54,6 +54,19 @@ def _tool_summary(args: Any) -> str:
     return ""
 
 
+def compaction_text(turn: Turn) -> str | None:
+    """What a compaction shows where a prompt would be (None: the turn is no compaction)."""
+    kind = turn.compaction
+    if kind is None:
+        return None
+    return t("turn.compacted_auto") if kind == "auto" else t("turn.compacted")
+
+
+def prompt_line(turn: Turn) -> str:
+    """The prompt as shown, or a compaction's marker (its user message has no text)."""
+    return compaction_text(turn) or clean(turn.prompt or " ")
+
+
 def step_text(part: PartState) -> str:
     data: Any = part.data
     tokens = (data.tokens or {}).get("total") if data is not None and getattr(data, "tokens", None) else None
