@@ -26,9 +26,11 @@ from t3tui import logs
 from t3tui.app import gcpolicy, keys
 from t3tui.app.commands import LANGUAGE_NAMES, Commands
 from t3tui.app.controllers.agents import Agents
+from t3tui.app.controllers.clipboard import Copier
 from t3tui.app.controllers.composer import Composer
 from t3tui.app.controllers.connection import Connection
 from t3tui.app.controllers.editor import Editor
+from t3tui.app.controllers.export import Exporter
 from t3tui.app.controllers.frames import Frames
 from t3tui.app.controllers.interrupt import Interrupt
 from t3tui.app.controllers.models import Models
@@ -40,6 +42,7 @@ from t3tui.app.controllers.status import Status
 from t3tui.app.controllers.thread_ops import ThreadOps
 from t3tui.app.controllers.threads import Threads
 from t3tui.app.controllers.undo import Undo
+from t3tui.app.controllers.view_options import ViewOptions
 from t3tui.app.drafts import Drafts
 from t3tui.app.screens.base import LocalizedScreen
 from t3tui.app.screens.main import MainScreen
@@ -102,6 +105,9 @@ class T3App(App[int]):
         self.undo = Undo(self)
         self.thread_ops = ThreadOps(self)
         self.editor = Editor(self)
+        self.copier = Copier(self)
+        self.exporter = Exporter(self)
+        self.view_options = ViewOptions(self)
         self.sending = Sending(self)
         self.providers = Providers(self)
         self.interrupt = Interrupt(self)
@@ -184,6 +190,7 @@ class T3App(App[int]):
         self.main.prompt.load_text(threads.drafts.get(threads.draft_key()))
         self.main.prompt.key_hook = self.composer.key
         self.agents.dress()
+        self.view_options.apply()
         await self.main.thread_view.show_thread(threads.current, threads.empty_text())
         self.frames.start()
         for link in self.links:
@@ -300,6 +307,12 @@ class T3App(App[int]):
     def action_fork_thread(self) -> None:
         """F8: fork the open thread from a prompt picked in its timeline."""
         self.thread_ops.fork()
+
+    def action_copy_reply(self) -> None:
+        self.copier.copy()
+
+    async def action_toggle_details(self) -> None:
+        await self.view_options.toggle_details()
 
     def action_cycle_variant(self) -> None:
         """Ctrl+T: the model's next reasoning-effort variant (none after the last)."""

@@ -46,6 +46,10 @@ def palette_commands(app: T3App) -> list[SystemCommand]:
         SystemCommand(t("cmd.choose_agent"), t("cmd.choose_agent_help"), app.agents.pick),
         SystemCommand(t("cmd.editor"), t("cmd.editor_help"), lambda: app.run_action("open_editor")),
         SystemCommand(t("cmd.expand_pastes"), t("cmd.expand_pastes_help"), main.prompt.action_expand_pastes),
+        SystemCommand(t("cmd.copy"), t("cmd.copy_help"), app.copier.copy),
+        SystemCommand(t("cmd.export"), t("cmd.export_help"), app.exporter.export),
+        SystemCommand(t("cmd.details"), t("cmd.details_help"), app.action_toggle_details),
+        SystemCommand(t("cmd.timestamps"), t("cmd.timestamps_help"), app.view_options.toggle_timestamps),
     ]
     for lang in available():
         if catalog(lang):

@@ -7,6 +7,13 @@ them (Textual's Line API): only the lines on screen are drawn, and a turn is ren
 A turn never rendered has an estimated height; when it is rendered and its height
 turns out different, :class:`~t3tui.app.widgets.thread_view.ThreadView` moves the scroll position by
 the difference, so what the user is reading stays where it is.
+
+Text can be selected as in any Textual widget: each line carries the offsets Textual's
+selection reads (``Strip.apply_offsets``), the selected span is drawn in the screen's
+selection style, and :meth:`HistoryView.get_selection` gives the text without the
+prompt's bar or the indent. A double click selects the turn under the pointer. A
+selection that covers turns never drawn takes their Markdown instead (nothing is
+rendered for it).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import RenderableType
 from rich.panel import Panel
 from rich.rule import Rule
@@ -24,21 +32,25 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.cache import LRUCache
-from textual.events import Click, Resize
+from textual.events import Click, MouseDown, Resize
+from textual.geometry import Offset
 from textual.message import Message
+from textual.selection import Selection
 from textual.strip import Strip
 from textual.widget import Widget
 
 from t3tui.app.markdown import ThreadMarkdown
 from t3tui.app.widgets.turn_text import (
+    Details,
     compaction_text,
     error_card_text,
     prompt_line,
+    reasoning_text,
+    state_line,
     step_text,
     tool_text,
-    turn_status_text,
 )
-from t3tui.i18n import t
+from t3tui.state.export import turn_markdown
 from t3tui.state.store import Turn
 from t3tui.text import clean
 
@@ -46,12 +58,20 @@ Clock = Callable[[], float]
 CACHE_TURNS = 40  # rendered turns kept (their lines); heights are kept for all
 BAR = "█"  # the prompt's left bar, as Textual draws `border-left: thick`
 REVERTED = Style(dim=True)
+PREFIX = 2  # the prompt's bar and a space, or the indent of the answer: not selected text
+Owned = list[str | None]  # per line, the part (reasoning, tool) it draws, if any
 
 
-def turn_key(turn: Turn) -> tuple[Any, ...]:
-    """What a turn's rendering depends on (the store bumps part versions on change)."""
-    parts = tuple((p.id, p.version) for msg in turn.messages() for p in msg.sorted_parts())
+def turn_key(turn: Turn, details: Details | None = None) -> tuple[Any, ...]:
+    """What a turn's rendering depends on (the store bumps part versions on change), and
+    which of its parts show in full."""
+    parts = tuple(
+        (p.id, p.version, details is not None and p.type in ("tool", "reasoning") and details.shown(turn, p))
+        for msg in turn.messages()
+        for p in msg.sorted_parts()
+    )
     return (
+        details is not None and details.timestamps,
         parts,
         turn.prompt,
         turn.state,
@@ -80,8 +100,7 @@ def estimate(turn: Turn, width: int) -> int:
                 # inside them; list items and headings add none.
                 lines += _wrapped(text.replace("\n\n", "\n"), body) + text.count("\n\n") + 1
             elif part.type == "tool":
-                output = getattr(getattr(part.data, "state", None), "output", None) or ""
-                lines += 1 + min(9, output.count("\n") + 1 if output else 0)
+                lines += 1  # one line until its details are asked for
             elif part.type in ("reasoning", "step-finish"):
                 lines += 1
     if turn.state == "error":
@@ -89,28 +108,27 @@ def estimate(turn: Turn, width: int) -> int:
     return lines + 2  # the state line and the blank line after the turn
 
 
-def turn_renderables(turn: Turn, state_line: str, expanded: bool = False) -> list[RenderableType]:
-    """A settled turn's assistant side as Rich renderables (everything but the prompt)."""
-    items: list[RenderableType] = []
+def turn_renderables(turn: Turn, line: str, details: Details) -> list[tuple[RenderableType, str | None]]:
+    """A settled turn's assistant side as Rich renderables (everything but the prompt),
+    each with the part it draws when a click on it shows or hides that part."""
+    items: list[tuple[RenderableType, str | None]] = []
+    directory = turn.thread.directory
     for msg in turn.messages():
         for part in msg.sorted_parts():
             if part.type == "text" and part.text:
-                items.append(ThreadMarkdown(clean(part.text)))
+                items.append((ThreadMarkdown(clean(part.text)), None))
             elif part.type == "reasoning" and part.text:
-                if expanded:
-                    items.append(Text(t("turn.reasoning_chars", count=len(part.text)), style="dim bold"))
-                    items.append(Text(clean(part.text), style="dim italic"))
-                else:
-                    items.append(Text(t("turn.reasoning_collapsed", count=len(part.text)), style="dim"))
+                items += [(text, part.id) for text in reasoning_text(part.text, details.shown(turn, part))]
             elif part.type == "tool" and part.data is not None:
-                items.append(_barred(tool_text(part.data), part.data.state.status == "error"))
+                text = tool_text(part.data, directory, details.shown(turn, part))
+                items.append((_barred(text, part.data.state.status == "error"), part.id))
             elif part.type == "step-finish":
-                items.append(Text(step_text(part), style="dim"))
+                items.append((Text(step_text(part), style="dim"), None))
     if turn.state == "error":
         error = error_card_text(turn)
-        items.append(Panel(Text(clean(error)), border_style="red", expand=False))
+        items.append((Panel(Text(clean(error)), border_style="red", expand=False), None))
     style = {"interrupted": "yellow", "error": "red"}.get(turn.state, "dim")
-    items.append(Text(state_line, style=style))
+    items.append((Text(line, style=style), None))
     return items
 
 
@@ -138,7 +156,7 @@ class HistoryTurn:
         return prompt_line(self.turn)
 
     def state_text(self) -> str:
-        return turn_status_text(self.turn, self.view.clock() * 1000)
+        return state_line(self.turn, self.view.clock() * 1000, self.view.details)
 
     def shown_text(self) -> str:
         return self.turn.text
@@ -173,20 +191,26 @@ class HistoryView(Widget):
 
         view: HistoryView
 
-    def __init__(self, clock: Clock, **kw: Any) -> None:
+    def __init__(self, clock: Clock, details: Details | None = None, **kw: Any) -> None:
         super().__init__(**kw)
         self.clock = clock
+        self.details = details if details is not None else Details()
         self.turns: list[Turn] = []
         self.heights: list[int] = []
         self._starts: list[int] | None = [0]
         self._width = 0
-        # turn id -> (key, width, lines) for the turns drawn last.
-        self._cache: LRUCache[str, tuple[tuple[Any, ...], int, list[Strip]]] = LRUCache(CACHE_TURNS)
-        self.expanded: set[str] = set()
+        # turn id -> (key, width, lines, the part each line draws) for the turns drawn last.
+        self._cache: LRUCache[str, tuple[tuple[Any, ...], int, list[Strip], Owned]] = LRUCache(CACHE_TURNS)
+        self._pressed = 0  # the line of the last mouse press (a double click selects its turn)
         self.rendered = 0  # turns rendered so far (the benchmark reads it)
         self._stale = False  # heights or drawn lines changed since the last repaint
 
     # -- the list ---------------------------------------------------------------------
+
+    @property
+    def expanded(self) -> set[str]:
+        """The turns and parts shown otherwise than the thread's setting (clicked)."""
+        return self.details.flipped
 
     @property
     def ids(self) -> list[str]:
@@ -208,7 +232,6 @@ class HistoryView(Widget):
         self.heights = []
         self._starts = [0]
         self._cache.clear()
-        self.expanded.clear()
         self._width = width
         self.append(turns)
 
@@ -247,25 +270,35 @@ class HistoryView(Widget):
 
     def lines(self, index: int) -> list[Strip]:
         """A turn's lines at the current width (rendered now if not cached or stale)."""
+        return self._drawn(index)[0]
+
+    def _cached(self, index: int) -> tuple[list[Strip], Owned] | None:
         turn = self.turns[index]
-        key = turn_key(turn) + (turn.id in self.expanded,)
+        cached = self._cache.get(turn.id)
+        if cached is not None and cached[1] == self._width and cached[0] == turn_key(turn, self.details):
+            return cached[2], cached[3]
+        return None
+
+    def _drawn(self, index: int) -> tuple[list[Strip], Owned]:
+        turn = self.turns[index]
+        key = turn_key(turn, self.details)
         width = self._width
         cached = self._cache.get(turn.id)
         if cached is not None and cached[0] == key and cached[1] == width:
-            return cached[2]
-        lines = self._render_turn(turn, width)
+            return cached[2], cached[3]
+        lines, owners = self._render_turn(turn, width)
         self.rendered += 1
         if cached is not None:
             self._stale = True  # drawn before with other content: repaint
             self._cache.discard(turn.id)  # set() keeps a key's old value
-        self._cache.set(turn.id, (key, width, lines))
+        self._cache.set(turn.id, (key, width, lines, owners))
         if self.heights[index] != len(lines):
             self.heights[index] = len(lines)
             self._starts = None
             self._stale = True
-        return lines
+        return lines, owners
 
-    def _render_turn(self, turn: Turn, width: int) -> list[Strip]:
+    def _render_turn(self, turn: Turn, width: int) -> tuple[list[Strip], Owned]:
         console = self.app.console
         prompt_style = self.get_component_rich_style("history--prompt")
         bar_style = self.get_component_rich_style("history--bar")
@@ -285,19 +318,22 @@ class HistoryView(Widget):
             for line in console.render_lines(prompt, options, style=pad, pad=True):
                 segments = [Segment(BAR, bar_style), Segment(" ", pad), *line, Segment(" ", pad)]
                 out.append(Strip(segments, width))
-        state_line = turn_status_text(turn, self.clock() * 1000)
+        owners: Owned = [None] * len(out)
+        shown = state_line(turn, self.clock() * 1000, self.details)
         body = max(1, width - 2)
         options = options.update(width=body)
         indent = Segment("  ")
-        for item in turn_renderables(turn, state_line, turn.id in self.expanded):
+        for item, owner in turn_renderables(turn, shown, self.details):
             for line in console.render_lines(item, options, pad=True):
                 out.append(Strip([indent, *line], width))
+                owners.append(owner)
         out.append(Strip.blank(width))
+        owners.append(None)
         # Line API content gets no default colours: the widget's own are the base.
         base = self.rich_style
         if turn.reverted:
             base = base + REVERTED  # undone on the server: shown, dimmed
-        return [strip.apply_style(base) for strip in out]
+        return [strip.apply_style(base) for strip in out], owners
 
     def render_line(self, y: int) -> Strip:
         if not self.turns:
@@ -310,9 +346,68 @@ class HistoryView(Widget):
             # Reached without a scroll (a jump): fix the positions after this frame.
             self.call_after_refresh(self.post_message, self.Changed(self))
         offset = y - start
-        if 0 <= offset < len(lines):
-            return lines[offset]
-        return Strip.blank(self.size.width)
+        if not 0 <= offset < len(lines):
+            return Strip.blank(self.size.width)
+        strip = lines[offset]
+        selection = self.text_selection
+        if selection is not None and (span := selection.get_span(y)) is not None:
+            strip = self._highlight(strip, *span)
+        return strip.apply_offsets(0, y)
+
+    # -- selecting text ---------------------------------------------------------------
+
+    def _highlight(self, strip: Strip, start: int, end: int) -> Strip:
+        """``strip`` with the characters ``start..end`` (-1: to the end) in the selection style."""
+        text = strip.text
+        end = len(text) if end == -1 else min(end, len(text))
+        start = max(start, PREFIX)
+        if start >= end:
+            return strip
+        a, b = cell_len(text[:start]), cell_len(text[:end])
+        left, mid, right = strip.divide([a, b, strip.cell_length])
+        style = self.screen.get_component_rich_style("screen--selection")
+        mid = Strip(Segment.apply_style(mid, post_style=style), mid.cell_length)
+        return Strip.join([left, mid, right])
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The selected text, as the lines show it, less the bar and the indent."""
+        if not self.turns:
+            return None
+        last = self.total - 1
+        sy, sx = (selection.start.y, selection.start.x) if selection.start else (0, 0)
+        ey, ex = (selection.end.y, selection.end.x) if selection.end else (last, -1)
+        sy, ey = max(0, sy), min(last, ey)
+        out: list[str] = []
+        for index in range(self.index_at(sy), self.index_at(ey) + 1):
+            top = self.starts[index]
+            height = self.heights[index]
+            cached = self._cached(index)
+            if cached is None and sy <= top and ey >= top + height - 1:
+                # Wholly selected and never drawn: its Markdown, not a render of it.
+                turn = self.turns[index]
+                out += turn_markdown(turn, state=HistoryTurn(turn, self).state_text()).split("\n")
+                continue
+            lines = self.lines(index)
+            for y in range(max(sy, top), min(ey, top + len(lines) - 1) + 1):
+                text = lines[y - top].text
+                cut = ex if y == ey and ex != -1 else len(text)
+                out.append(text[max(PREFIX, sx if y == sy else 0) : cut].rstrip())
+        return "\n".join(out), "\n"
+
+    def text_select_all(self) -> None:
+        """A double click: select the turn under the pointer (the whole history is a
+        triple click, which selects the thread)."""
+        if not self.turns:
+            return
+        index = self.index_at(self._pressed)
+        top = self.starts[index]
+        end = top + self.heights[index] - 1  # the blank line after the turn is not its text
+        self.screen.selections = {self: Selection(Offset(0, top), Offset(0, end))}
+
+    def on_mouse_down(self, event: MouseDown) -> None:
+        offset = event.get_content_offset(self)
+        if offset is not None:
+            self._pressed = offset.y
 
     # -- keeping the viewport's turns measured ----------------------------------------
 
@@ -383,16 +478,31 @@ class HistoryView(Widget):
         if event.size.width != self._width:
             self.post_message(self.Changed(self))  # the thread view re-wraps and re-anchors
 
+    @dataclass
+    class Toggled(Message):
+        """A click on ``turn`` showed or hid ``ids`` (a part, or every part of the turn)."""
+
+        turn: str
+        ids: set[str]
+
     def on_click(self, event: Click) -> None:
-        """A click on a turn shows (or hides again) its reasoning in full."""
-        if not self.turns:
+        """A click on a tool call or on reasoning shows (or hides) it in full; a click
+        elsewhere on a turn does so for all of that turn's. Either points at the turn
+        (the copy key copies it). A click that ends a selection does neither."""
+        if not self.turns or event.chain > 1 or self.screen.selections:
             return
         offset = event.get_content_offset(self)
         if offset is None:
             return
-        turn = self.turns[self.index_at(offset.y)]
-        if not any(p.type == "reasoning" for msg in turn.messages() for p in msg.parts.values()):
-            return
-        self.expanded.symmetric_difference_update({turn.id})
-        self.post_message(self.Changed(self))
-        self.refresh()
+        index = self.index_at(offset.y)
+        turn = self.turns[index]
+        _lines, owners = self._drawn(index)
+        line = offset.y - self.starts[index]
+        owner = owners[line] if 0 <= line < len(owners) else None
+        detailed = any(p.type in ("reasoning", "tool") for msg in turn.messages() for p in msg.parts.values())
+        ids = {owner} if owner else {turn.id} if detailed else set()
+        if ids:
+            self.details.toggle(ids)  # at once: the next line drawn shows it
+            self.post_message(self.Changed(self))
+            self.refresh()
+        self.post_message(self.Toggled(turn.id, ids))

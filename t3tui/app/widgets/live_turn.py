@@ -16,19 +16,22 @@ from rich.rule import Rule
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Collapsible, Markdown, Static
+from textual.events import Click
+from textual.message import Message
+from textual.widgets import Markdown, Static
 
 from t3tui.app.markdown import ThreadMarkdown
 from t3tui.app.widgets.plain_text import PlainText
 from t3tui.app.widgets.turn_text import (
+    Details,
     compaction_text,
     error_card_text,
     prompt_line,
+    reasoning_text,
+    state_line,
     step_text,
     tool_text,
-    turn_status_text,
 )
-from t3tui.i18n import t
 from t3tui.state.store import SETTLED, PartState, Turn
 from t3tui.text import clean
 
@@ -72,26 +75,46 @@ class TextPartView(Markdown):
         await self.finish()
 
 
-class ReasoningView(Collapsible):
-    """Reasoning, collapsed by default."""
+class PartToggled(Message):
+    """A click on ``turn`` showed or hid ``ids`` (a part, or every part of the turn)."""
 
-    def __init__(self, part: PartState) -> None:
+    def __init__(self, turn: str, ids: set[str]) -> None:
+        super().__init__()
+        self.turn = turn
+        self.ids = ids
+
+
+class DetailView(PlainText):
+    """A part with details on demand: one line, or all of it (a click or the details key)."""
+
+    def __init__(self, part: PartState, turn: Turn, details: Details, classes: str) -> None:
+        super().__init__("", classes=classes)
         self.part = part
-        self.body = PlainText("", classes="reasoning-body")
-        super().__init__(self.body, title=t("turn.reasoning"), collapsed=True, classes="reasoning")
+        self.turn = turn
+        self.details = details
+
+    def on_click(self, event: Click) -> None:
+        if event.chain == 1 and not self.screen.selections:  # not the end of a selection
+            event.stop()
+            self.details.toggle({self.part.id})
+            self.post_message(PartToggled(self.turn.id, {self.part.id}))
+
+
+class ReasoningView(DetailView):
+    """Reasoning: a line that says how long it is, or all of it (as the history draws it)."""
+
+    def __init__(self, part: PartState, turn: Turn, details: Details) -> None:
+        super().__init__(part, turn, details, "reasoning")
 
     async def sync(self) -> None:
-        text = self.part.text
-        self.body.show(text)
-        self.title = t("turn.reasoning_chars", count=len(text)) if text else t("turn.reasoning")
+        self.update(Text("\n").join(reasoning_text(self.part.text, self.details.shown(self.turn, self.part))))
 
 
-class ToolView(PlainText):
-    """A tool call: state, title and an output preview (live while it runs)."""
+class ToolView(DetailView):
+    """A tool call: one line ("→ read src/app.py"), or all its output (live while it runs)."""
 
-    def __init__(self, part: PartState) -> None:
-        super().__init__("", classes="tool-part")
-        self.part = part
+    def __init__(self, part: PartState, turn: Turn, details: Details) -> None:
+        super().__init__(part, turn, details, "tool-part")
 
     async def sync(self) -> None:
         data: Any = self.part.data
@@ -100,7 +123,8 @@ class ToolView(PlainText):
         status = data.state.status or "pending"
         self.set_class(status == "error", "-error")
         self.set_class(status == "running", "-running")
-        self.update(tool_text(data))
+        full = self.details.shown(self.turn, self.part)
+        self.update(tool_text(data, self.turn.thread.directory, full))
 
 
 class StepView(PlainText):
@@ -130,13 +154,13 @@ class SettledTextView(Static):
 PartView = TextPartView | SettledTextView | ReasoningView | ToolView | StepView
 
 
-def part_view(part: PartState, settled: bool = False) -> PartView | None:
+def part_view(part: PartState, turn: Turn, details: Details, settled: bool = False) -> PartView | None:
     if part.type == "text":
         return SettledTextView(part) if settled and part.final else TextPartView(part)
     if part.type == "reasoning":
-        return ReasoningView(part)
+        return ReasoningView(part, turn, details)
     if part.type == "tool":
-        return ToolView(part)
+        return ToolView(part, turn, details)
     if part.type == "step-finish":
         return StepView(part)
     return None
@@ -161,9 +185,11 @@ class TurnView(Vertical):
     }
     """
 
-    def __init__(self, turn: Turn, clock: Clock) -> None:
+    def __init__(self, turn: Turn, clock: Clock, details: Details | None = None) -> None:
         super().__init__(classes=f"turn -{turn.state}", id=f"turn-{turn.id}")
         self.turn = turn
+        self.details = details if details is not None else Details()
+        self._details = self.details.version  # the toggles drawn
         self._state_class: str = turn.state
         self.clock = clock
         self._versions: dict[str, int] = {}
@@ -209,16 +235,19 @@ class TurnView(Vertical):
             for part in msg.sorted_parts():
                 view = self._views.get(part.id)
                 if view is None:
-                    view = part_view(part, settled=turn.state in SETTLED)
+                    view = part_view(part, turn, self.details, settled=turn.state in SETTLED)
                     if view is None:
                         continue
                     if not parts_box.is_attached:
                         return  # this turn is being removed (thread switch, quit)
                     self._views[part.id] = view
                     await parts_box.mount(view)
-                if self._versions.get(part.id) != part.version:
+                if self._versions.get(part.id) != part.version or (
+                    self._details != self.details.version and isinstance(view, DetailView)
+                ):
                     self._versions[part.id] = part.version
                     await view.sync()
+        self._details = self.details.version
         if turn.state in SETTLED:
             # The Markdown stream applies writes on its own task: flush it, so the
             # whole text is on screen by the time the state line says the turn ended.
@@ -256,6 +285,7 @@ class TurnView(Vertical):
             turn.thread.status,
             turn.settled_by,
             turn.reverted,
+            self.details.timestamps,
         )
         if key == self._shown_state:
             return
@@ -265,8 +295,17 @@ class TurnView(Vertical):
         if state == "error":
             card = self.query_one(".error-card", PlainText)
             card.show(error_card_text(turn))
-        self._state_line = turn_status_text(turn, now)
+        self._state_line = state_line(turn, now, self.details)
         self.query_one(".turn-state", PlainText).show(self._state_line)
+
+    def on_click(self, event: Click) -> None:
+        """A click elsewhere on the turn shows or hides all its details (as in the history)."""
+        if event.chain == 1 and not self.screen.selections:
+            parts = [p for msg in self.turn.messages() for p in msg.parts.values()]
+            detailed = any(p.type in ("reasoning", "tool") for p in parts)
+            ids = {self.turn.id} if detailed else set()
+            self.details.toggle(ids)
+            self.post_message(PartToggled(self.turn.id, ids))
 
     async def finish_streams(self) -> None:
         for view in self._views.values():

@@ -12,13 +12,15 @@ from collections.abc import Callable
 from typing import Any
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.scrollbar import ScrollBar
 
 from t3tui.app.widgets.history import HistoryTurn, HistoryView
-from t3tui.app.widgets.live_turn import TurnView
+from t3tui.app.widgets.live_turn import PartToggled, TurnView
 from t3tui.app.widgets.plain_text import PlainText
-from t3tui.state.store import SETTLED, Thread
+from t3tui.app.widgets.turn_text import Details
+from t3tui.state.store import SETTLED, Thread, Turn
 
 Clock = Callable[[], float]
 MAX_LIVE = 8  # turns kept as widgets; older settled ones move into the history
@@ -32,13 +34,20 @@ class ThreadView(VerticalScroll):
     screen, so a thread of thousands of turns opens and scrolls like a short one. The
     turns that run while the thread is open are widgets (:class:`TurnView`), for
     streamed Markdown and ticking state lines.
+
+    Both draw tool calls and reasoning as :attr:`details` says (one line, or in full);
+    a click on a turn points at it (``pointed``: what the copy key copies).
     """
+
+    BINDINGS = [Binding("enter", "toggle_turn", "bind.toggle_turn", id="toggle_turn", show=False)]
 
     def __init__(self, clock: Clock, **kw: Any) -> None:
         super().__init__(**kw)
         self.clock = clock
         self.thread: Thread | None = None
-        self.history = HistoryView(clock)
+        self.details = Details()
+        self.pointed: str | None = None  # the turn clicked last
+        self.history = HistoryView(clock, self.details)
         self._views: dict[str, TurnView] = {}  # the turns after the history, in order
         self._placeholder = PlainText("", classes="empty")
         self._adjusting = False
@@ -68,6 +77,9 @@ class ThreadView(VerticalScroll):
     async def show_thread(self, thread: Thread | None, empty_text: str) -> None:
         async with self._lock:
             await self._clear()
+            if thread is None or self.thread is None or thread.id != self.thread.id:
+                self.details.forget()  # another thread: its parts start as the setting says
+                self.pointed = None
             self.thread = thread
             self._placeholder.show(empty_text)
             self._placeholder.display = thread is None or not thread.order
@@ -133,7 +145,7 @@ class ThreadView(VerticalScroll):
         for tid in new:
             if not self.is_attached:
                 return  # the app is closing: nothing more to mount
-            view = TurnView(turns[tid], self.clock)
+            view = TurnView(turns[tid], self.clock, self.details)
             before = next((self._views[o] for o in wanted if o > tid and o in self._views), None)
             self._views[tid] = view
             await self.mount(view, before=before) if before is not None else await self.mount(view)
@@ -248,6 +260,58 @@ class ThreadView(VerticalScroll):
 
     def on_resize(self) -> None:
         self._prepare()
+
+    # -- details on demand ------------------------------------------------------------
+
+    async def toggle_details(self, ids: set[str] | None = None) -> None:
+        """Show or hide in full ``ids`` (parts, or every part of a turn), or every
+        tool call and reasoning of the thread (None); the history keeps the reader's place."""
+        self.details.toggle(ids)
+        await self.redraw()
+
+    async def redraw(self) -> None:
+        """What the turns show changed (details, timestamps): draw them again."""
+        self.history.refresh()
+        self._prepare()
+        await self.sync()
+
+    async def on_history_view_toggled(self, event: HistoryView.Toggled) -> None:
+        event.stop()
+        self.pointed = event.turn
+        if event.ids:
+            await self.redraw()
+
+    async def on_part_toggled(self, event: PartToggled) -> None:
+        event.stop()
+        self.pointed = event.turn
+        if event.ids:
+            await self.redraw()
+
+    def shown_turns(self) -> list[Turn]:
+        """The turns on screen now, in order."""
+        history = self.history
+        top, height = self._viewport()
+        shown: list[Turn] = []
+        if history.turns and top < history.total and top + height > 0:
+            first, last = history.index_at(max(0, top)), history.index_at(top + height - 1)
+            shown += history.turns[first : last + 1]
+        region = self.region
+        shown += [view.turn for view in self._views.values() if view.region.overlaps(region)]
+        return shown
+
+    def pointed_turn(self) -> Turn | None:
+        """The turn clicked last, while it is on screen (else None)."""
+        if self.pointed is None:
+            return None
+        return next((turn for turn in self.shown_turns() if turn.id == self.pointed), None)
+
+    async def action_toggle_turn(self) -> None:
+        """Enter on the thread: the details of the turn pointed at (else the last one)."""
+        turn = self.pointed_turn()
+        if turn is None and self.thread is not None and self.thread.order:
+            turn = self.thread.turns[self.thread.order[-1]]
+        if turn is not None:
+            await self.toggle_details({turn.id})
 
     def tick(self) -> None:
         """Once a second: elapsed times and countdowns."""

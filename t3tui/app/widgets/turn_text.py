@@ -6,52 +6,124 @@ text lives here so that neither imports the other.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from rich.text import Text
 
 from t3tui.i18n import t
+from t3tui.state.export import tool_output, tool_summary
 from t3tui.state.store import PartState, Turn
 from t3tui.text import clean, duration, one_line
 
-PREVIEW_LINES = 8
+FULL_LINES = 2000  # a tool's output shown in full, up to this many lines
 TOOL_ICONS = {"pending": "○", "running": "◐", "completed": "●", "error": "✕"}
 
 
-def tool_text(data: Any) -> Text:
-    """A tool call as text: icon, tool, state, title, and the last lines of output."""
+class Details:
+    """What the open thread shows in full: reasoning and tool output, and timestamps.
+
+    Collapsed by default, as opencode shows a tool call: one line ("→ read src/app.py").
+    ``all`` flips every part of the thread (the details key); an id in ``flipped``
+    flips one part, or every part of one turn (a click on it, Enter). A shell command
+    the user ran shows its output unless flipped: that output is why it was run.
+    ``version`` changes with each toggle, so the live turns know to redraw.
+    """
+
+    def __init__(self) -> None:
+        self.all = False
+        self.flipped: set[str] = set()
+        self.timestamps = False
+        self.version = 0
+
+    def shown(self, turn: Turn, part: PartState) -> bool:
+        """Whether ``part`` (reasoning or a tool call) of ``turn`` shows in full."""
+        flips = (turn.id in self.flipped) != (part.id in self.flipped)
+        default = self.all or (part.type == "tool" and turn.shell_part() is part)
+        return default != flips
+
+    def toggle(self, ids: set[str] | None = None) -> None:
+        """Flip ``ids`` (part or turn ids), or everything when None."""
+        if ids is None:
+            self.all = not self.all
+            self.flipped.clear()
+        else:
+            self.flipped.symmetric_difference_update(ids)
+        self.version += 1
+
+    def forget(self) -> None:
+        """Another thread opened: its parts start as the setting says."""
+        self.flipped.clear()
+        self.version += 1
+
+
+def tool_line(data: Any, directory: str | None = None) -> Text:
+    """A tool call in one line, as opencode's TUI shows it collapsed: ``→ read src/app.py``,
+    ``$ ls -la``; a failed call is red and says why, one still running says so."""
+    status = data.state.status or "pending"
+    icon, line = tool_summary(data, directory)
+    style = "red" if status == "error" else ""
+    out = Text()
+    out.append(f"{icon} ", style=style or "bold")
+    out.append(one_line(line, 200), style=style)
+    if status in ("pending", "running"):
+        out.append(f"  {t('tool.' + status)}…", style="dim")
+    elif status == "error":
+        out.append(f"  ✕ {one_line(tool_output(data), 100)}", style="red")
+    else:
+        body = tool_output(data).rstrip("\n")
+        if body:
+            out.append("  " + lines_text(body.count("\n") + 1), style="dim")
+    return out
+
+
+def lines_text(count: int) -> str:
+    """"1 line", "12 lines" in the user's language."""
+    return t("tool.lines_one") if count == 1 else t("tool.lines", count=count)
+
+
+def tool_text(data: Any, directory: str | None = None, full: bool = False) -> Text:
+    """A tool call: one line (:func:`tool_line`), or with ``full`` the line, the tool and
+    its state, then all its output (up to ``FULL_LINES`` lines)."""
+    if not full:
+        return tool_line(data, directory)
     state = data.state
     status = state.status or "pending"
-    title = state.title or _tool_summary(state.input)
+    icon, line = tool_summary(data, directory)
     head = Text()
-    head.append(f"{TOOL_ICONS.get(status, '○')} ", style="bold")
-    head.append(clean(data.tool or "tool"), style="bold")
-    head.append(f"  {t('tool.' + status) if status in TOOL_ICONS else clean(status)}", style="dim")
-    if title:
-        head.append(f"  {one_line(title, 100)}")
-    output = state.output
-    if output is None and state.metadata:
-        meta_out = state.metadata.get("output")
-        output = meta_out if isinstance(meta_out, str) else None
-    body = state.error if status == "error" else output
+    head.append(f"{icon} ", style="bold")
+    head.append(one_line(line, 200))
+    label = t("tool." + status) if status in TOOL_ICONS else clean(status)
+    head.append(f"  {TOOL_ICONS.get(status, '○')} {clean(data.tool or 'tool')} · {label}", style="dim")
+    body = tool_output(data)
     if body:
         lines = clean(body).rstrip("\n").split("\n")
-        if len(lines) > PREVIEW_LINES:
-            hidden = len(lines) - PREVIEW_LINES
-            lines = [t("tool.more_lines", count=hidden), *lines[-PREVIEW_LINES:]]
+        if len(lines) > FULL_LINES:
+            lines = [*lines[:FULL_LINES], t("tool.more_lines", count=len(lines) - FULL_LINES)]
         head.append("\n")
         head.append("\n".join(lines), style="red" if status == "error" else "")
     return head
 
 
-def _tool_summary(args: Any) -> str:
-    if not isinstance(args, dict):
+def reasoning_text(text: str, full: bool) -> list[Text]:
+    """Reasoning as the live turns and the history both draw it: one dim line that says
+    how long it is, and with ``full`` the text itself."""
+    if not full:
+        return [Text(t("turn.reasoning_collapsed", count=len(text)), style="dim")]
+    return [
+        Text(t("turn.reasoning_chars", count=len(text)), style="dim bold"),
+        Text(clean(text), style="dim italic"),
+    ]
+
+
+def turn_time_text(turn: Turn, now_ms: float) -> str:
+    """When the prompt was sent: the time today, else the date and time (local)."""
+    ms = turn.user.created if turn.user is not None and turn.user.created else turn.started_at
+    if not ms:
         return ""
-    for key in ("description", "command", "filePath", "path", "pattern", "url"):
-        value = args.get(key)
-        if isinstance(value, str) and value:
-            return value
-    return ""
+    when = datetime.fromtimestamp(ms / 1000)
+    today = datetime.fromtimestamp(now_ms / 1000).date() == when.date()
+    return when.strftime("%H:%M" if today else "%Y-%m-%d %H:%M")
 
 
 def compaction_text(turn: Turn) -> str | None:
@@ -120,6 +192,14 @@ def turn_status_text(turn: Turn, now_ms: float) -> str:
     if turn.reverted:
         line += " · " + t("turn.reverted")
     return line
+
+
+def state_line(turn: Turn, now_ms: float, details: Details) -> str:
+    """The state line as shown: :func:`turn_status_text`, and when the prompt was sent
+    if timestamps are on."""
+    line = turn_status_text(turn, now_ms)
+    when = turn_time_text(turn, now_ms) if details.timestamps else ""
+    return f"{line} · {when}" if when else line
 
 
 def _state_text(turn: Turn, now_ms: float) -> str:
