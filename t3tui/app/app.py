@@ -39,6 +39,7 @@ from t3tui.app.controllers.requests import Requests
 from t3tui.app.controllers.sending import Sending
 from t3tui.app.controllers.server import ServerLink
 from t3tui.app.controllers.status import Status
+from t3tui.app.controllers.thread_list import ThreadList
 from t3tui.app.controllers.thread_ops import ThreadOps
 from t3tui.app.controllers.threads import Threads
 from t3tui.app.controllers.undo import Undo
@@ -46,8 +47,10 @@ from t3tui.app.controllers.view_options import ViewOptions
 from t3tui.app.drafts import Drafts
 from t3tui.app.screens.base import LocalizedScreen
 from t3tui.app.screens.main import MainScreen
+from t3tui.app.switcher import PaletteThreads
 from t3tui.app.widgets.prompt import PromptArea
 from t3tui.app.widgets.request_panels import PermissionPanel, QuestionPanel
+from t3tui.app.widgets.sidebar import MORE
 from t3tui.eventlog import EventLogWriter
 from t3tui.i18n import available, catalog, t
 from t3tui.opencode.client import OpencodeClient
@@ -60,7 +63,7 @@ class T3App(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "t3tui"
     BINDINGS = keys.APP_BINDINGS
-    COMMANDS = {Commands}
+    COMMANDS = {Commands, PaletteThreads}
     DEFAULT_MODE = "main"
 
     # What Esc says in the footer: "Interrupt", "Esc again to interrupt", "Hide keys".
@@ -104,6 +107,7 @@ class T3App(App[int]):
         self.composer = Composer(self)
         self.undo = Undo(self)
         self.thread_ops = ThreadOps(self)
+        self.thread_list = ThreadList(self)
         self.editor = Editor(self)
         self.copier = Copier(self)
         self.exporter = Exporter(self)
@@ -283,6 +287,14 @@ class T3App(App[int]):
     def action_toggle_focus(self) -> None:
         self.main.toggle_focus()
 
+    def action_switch_thread(self) -> None:
+        """Ctrl+L: the quick switcher (every thread, found by title or directory)."""
+        self.thread_list.switch()
+
+    def action_toggle_sidebar(self) -> None:
+        """F4: hide the sidebar (the thread takes the width), or show it again."""
+        self.thread_list.toggle_sidebar()
+
     def action_interrupt(self) -> None:
         self.interrupt.press()
 
@@ -362,7 +374,9 @@ class T3App(App[int]):
 
     @on(OptionList.OptionSelected, "#sidebar")
     async def _picked(self, event: OptionList.OptionSelected) -> None:
-        if event.option.id:
+        if event.option.id == MORE:
+            self.thread_list.more()
+        elif event.option.id:
             await self.threads.open(event.option.id)
             self.main.prompt.focus()
 

@@ -21,7 +21,13 @@ def palette_commands(app: T3App) -> list[SystemCommand]:
         SystemCommand(t("cmd.new_thread"), t("cmd.new_thread_help"), app.action_new_thread),
         SystemCommand(t("cmd.next_thread"), t("cmd.next_thread_help"), app.action_next_thread),
         SystemCommand(t("cmd.prev_thread"), t("cmd.prev_thread_help"), app.action_prev_thread),
+        SystemCommand(t("cmd.switch_thread"), t("cmd.switch_thread_help"), app.thread_list.switch),
+        SystemCommand(t("cmd.find_thread"), t("cmd.find_thread_help"), app.thread_list.start),
+        SystemCommand(t("cmd.toggle_sidebar"), t("cmd.toggle_sidebar_help"), app.thread_list.toggle_sidebar),
     ]
+    if app.thread_list.listing().more:
+        more = app.thread_list.more
+        commands.append(SystemCommand(t("cmd.more_threads"), t("cmd.more_threads_help"), more))
     th = app.threads.current
     if th is not None and th.active:
         sid = th.id

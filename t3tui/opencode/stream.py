@@ -24,10 +24,18 @@ import httpx
 
 from t3tui import observations
 from t3tui.opencode import jsonsafe
-from t3tui.opencode.client import AuthError, OpencodeClient, OpencodeError, describe_transport_error
+from t3tui.opencode.client import (
+    AuthError,
+    NotFoundError,
+    OpencodeClient,
+    OpencodeError,
+    describe_transport_error,
+)
 from t3tui.opencode.sse import MAX_EVENT, TooLarge, iter_events, read_body
 
 log = logging.getLogger(__name__)
+
+PAGE = 100  # threads per page of the listing of every project
 
 StreamState = Literal["connecting", "open", "reconnecting", "auth_failed", "stopped"]
 Sink = Callable[[dict[str, Any]], None]
@@ -41,6 +49,9 @@ class ResyncTargets:
     sessions: list[tuple[str, str | None]] = field(default_factory=list)
     list_sessions: bool = True
     providers: bool = False
+    # The first page of every project's threads (the sidebar shows them all), beside
+    # the listings of ``directories``.
+    every_project: bool = False
 
 
 class StreamTimeout(Exception):
@@ -90,6 +101,9 @@ class EventStream:
         self._resync_wanted = asyncio.Event()
         self._stopping = False
         self._conn: asyncio.Future[None] | None = None
+        # Where the listing of every project's threads goes on (None: nothing older),
+        # set by each resync; more_threads() reads the next page.
+        self.older: int | None = None
 
     # -- control ------------------------------------------------------------------------
 
@@ -363,20 +377,75 @@ class EventStream:
                 log.warning("resync of %s failed: %s", sid, result)
                 continue
             self._deliver(observations.snapshot("messages", d, result, sid))
+        if targets.every_project:
+            await self._every_project()
         for d in dirs:
             await fetch("permissions", d, client.raw_permissions(d))
             await fetch("questions", d, client.raw_questions(d))
         if targets.providers:
             await fetch("providers", None, client.raw_providers())
 
+    async def _every_project(self) -> None:
+        """The newest threads across the server's projects. A server without the
+        cross-project listing (an older opencode, a fork) gives each project's instead
+        (``GET /project``, then each worktree's listing, its subdirectories included);
+        the directory-less project ``/`` is left out there, as its listing would start
+        an instance at the filesystem root."""
+        client = self.client
+        try:
+            page, self.older = await client.raw_session_page(limit=PAGE)
+        except NotFoundError:
+            self.older = None
+        except AuthError:
+            raise
+        except OpencodeError as exc:
+            log.warning("the listing of every project failed: %s", exc.message)
+            return
+        else:
+            self._deliver(observations.snapshot("sessions", None, page))
+            return
+        try:
+            projects = await client.raw_projects()
+        except AuthError:
+            raise
+        except OpencodeError as exc:
+            log.warning("the list of projects failed: %s", exc.message)
+            return
+        worktrees = (
+            [p.get("worktree") for p in projects if isinstance(p, dict)] if isinstance(projects, list) else []
+        )
+        for worktree in worktrees:
+            if not isinstance(worktree, str) or worktree in ("", "/"):
+                continue
+            try:
+                data = await client.raw_sessions(worktree, project=True, limit=PAGE)
+            except AuthError:
+                raise
+            except OpencodeError as exc:
+                log.warning("the threads of project %s failed: %s", worktree, exc.message)
+                continue
+            self._deliver(observations.snapshot("sessions", None, data))
+
+    async def more_threads(self) -> int:
+        """The next page of every project's threads (after the newest a resync read);
+        how many it held."""
+        if self.older is None:
+            return 0
+        page, self.older = await self.client.raw_session_page(limit=PAGE, cursor=self.older)
+        self._deliver(observations.snapshot("sessions", None, page))
+        return len(page) if isinstance(page, list) else 0
+
 
 def store_targets(
-    store: Any, extra_dirs: Iterable[str] = (), viewed: Callable[[], Iterable[str]] = tuple
+    store: Any,
+    extra_dirs: Iterable[str] = (),
+    viewed: Callable[[], Iterable[str]] = tuple,
+    every_project: bool = False,
 ) -> Callable[[], ResyncTargets]:
     """Resync targets drawn from a store: its directories, and the threads that matter.
 
     Those are the threads that were running (their fate is what the resync settles) and
-    the ones on screen.
+    the ones on screen. ``every_project``: the newest threads of every project too.
     """
 
     def targets() -> ResyncTargets:
@@ -385,6 +454,6 @@ def store_targets(
         wanted.update(s for s in viewed() if s)
         threads = store.threads
         sessions = [(sid, threads[sid].directory if sid in threads else None) for sid in sorted(wanted)]
-        return ResyncTargets(directories=dirs, sessions=sessions)
+        return ResyncTargets(directories=dirs, sessions=sessions, every_project=every_project)
 
     return targets

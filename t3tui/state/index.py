@@ -53,8 +53,9 @@ class Index:
 
     # -- threads ----------------------------------------------------------------------
 
-    def thread(self, session_id: Any, directory: str | None) -> Thread:
-        """The thread of ``session_id`` (made if new), marked changed."""
+    def thread(self, session_id: Any, directory: str | None, follow: bool = True) -> Thread:
+        """The thread of ``session_id`` (made if new), marked changed; ``follow``: its
+        directory joins those a resync asks about."""
         if not isinstance(session_id, str) or not session_id:
             raise TypeError("sessionID missing")
         th = self.threads.get(session_id)
@@ -63,7 +64,7 @@ class Index:
         elif th.directory is None and directory is not None:
             th.directory = directory
             self.relocate(th)
-        if directory is not None and directory not in self.directories:
+        if follow and directory is not None and directory not in self.directories:
             self.directories[directory] = None
         self.dirty.add(session_id)
         self.changed = True

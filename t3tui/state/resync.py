@@ -57,8 +57,12 @@ class Resync:
         elif kind == "messages":
             return self.messages(snap["sessionID"], directory, data)
         elif kind == "sessions":
+            # A listing across projects (no directory) names threads of directories
+            # this client does not follow: a resync must not ask each of them for its
+            # status (a request for a directory starts an instance of it on the server).
+            follow = directory is not None
             for raw in data:
-                self.turns.upsert_session(Session.model_validate(raw), directory)
+                self.turns.upsert_session(Session.model_validate(raw), directory, follow=follow)
         elif kind == "permissions":
             self.requests.snapshot(directory, data, PermissionRequest, "permissions")
         elif kind == "questions":

@@ -203,12 +203,14 @@ class Turns:
     def on_session(self, props: dict[str, Any], directory: str | None) -> None:
         self.upsert_session(Session.model_validate(props["info"]), directory)
 
-    def upsert_session(self, info: Session, directory: str | None) -> Thread:
+    def upsert_session(self, info: Session, directory: str | None, follow: bool = True) -> Thread:
+        """``follow``: the thread's directory joins those a resync asks about."""
         index = self.index
-        th = index.thread(info.id, info.directory or directory)
+        th = index.thread(info.id, info.directory or directory, follow=follow)
         if info.directory and info.directory != th.directory:
             th.directory = info.directory
-            index.directories.setdefault(info.directory, None)
+            if follow:
+                index.directories.setdefault(info.directory, None)
             index.relocate(th)
         reverted = th.revert_id
         th.session = info

@@ -52,7 +52,7 @@ class ServerLink:
         self.stream = EventStream(
             client,
             self.observe,
-            store_targets(store, [directory], viewed=lambda: viewed(self)),
+            store_targets(store, [directory], viewed=lambda: viewed(self), every_project=True),
             watchdog=watchdog,
             on_state=on_state,
         )

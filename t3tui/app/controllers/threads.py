@@ -142,7 +142,8 @@ class Threads:
     def rebuild_sidebar(self) -> None:
         loading = any(link.loading for link in self.app.links)
         stores = [link.store for link in self.app.links]
-        self.app.main.sidebar.rebuild(stores, self.current_id, self.unseen, loading)
+        listing = self.app.thread_list.listing()
+        self.app.main.sidebar.rebuild(stores, self.current_id, self.unseen, loading, listing)
 
     async def sync_view(self) -> None:
         """The open thread changed: show its news (or the thread itself, once it exists)."""

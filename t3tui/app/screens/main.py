@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import getters, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widget import AwaitMount, MountError, Widget
-from textual.widgets import Footer
+from textual.widgets import Footer, Input
 
 from t3tui.app.screens.base import LocalizedScreen
 from t3tui.app.widgets.completion import Completion
 from t3tui.app.widgets.plain_text import PlainText
 from t3tui.app.widgets.prompt import PromptArea
 from t3tui.app.widgets.request_panels import PermissionPanel, QuestionPanel
-from t3tui.app.widgets.sidebar import Sidebar
+from t3tui.app.widgets.sidebar import FilterInput, Sidebar
 from t3tui.app.widgets.thread_view import ThreadView
 from t3tui.i18n import t
 from t3tui.state.store import Thread
+
+if TYPE_CHECKING:
+    from t3tui.app.app import T3App
+    from t3tui.app.controllers.thread_list import ThreadList
 
 
 class MainScreen(LocalizedScreen[None]):
@@ -30,6 +34,8 @@ class MainScreen(LocalizedScreen[None]):
     status_line = getters.query_one("#status", PlainText)
     banner = getters.query_one("#banner", PlainText)
     sidebar = getters.query_one(Sidebar)
+    side = getters.query_one("#side", Vertical)
+    sidebar_filter = getters.query_one("#sidebar-filter", FilterInput)
     thread_view = getters.query_one(ThreadView)
     permission = getters.query_one(PermissionPanel)
     question = getters.query_one(QuestionPanel)
@@ -56,7 +62,9 @@ class MainScreen(LocalizedScreen[None]):
         yield PlainText("", id="status")
         yield PlainText("", id="banner")
         with Horizontal(id="body"):
-            yield Sidebar(self.clock, id="sidebar")
+            with Vertical(id="side"):
+                yield FilterInput(placeholder=t("sidebar.filter_placeholder"), id="sidebar-filter")
+                yield Sidebar(self.clock, id="sidebar")
             with Vertical(id="main"):
                 yield ThreadView(self.clock, id="thread")
                 yield PermissionPanel(id="permission")
@@ -75,6 +83,7 @@ class MainScreen(LocalizedScreen[None]):
         self.question.display = False
         self.banner.display = False
         self.completion.display = False
+        self.sidebar_filter.display = False
         await self._started()
 
     def mount(
@@ -107,6 +116,8 @@ class MainScreen(LocalizedScreen[None]):
         super().localize()
         for prompt in self.query(PromptArea):  # none if the app quit before they mounted
             prompt.placeholder = t("prompt.shell_placeholder" if prompt.shell else "prompt.placeholder")
+        for box in self.query("#sidebar-filter").results(Input):
+            box.placeholder = t("sidebar.filter_placeholder")
 
     async def retranslate(self, thread: Thread | None, empty_text: str) -> None:
         """The language changed: draw again what was drawn in the old one."""
@@ -122,10 +133,11 @@ class MainScreen(LocalizedScreen[None]):
     # -- focus --------------------------------------------------------------------------
 
     def toggle_focus(self) -> None:
-        """Between the sidebar and the prompt."""
-        if self.sidebar.has_focus:
+        """Between the sidebar and the prompt (a hidden sidebar shows again)."""
+        if self.side.has_focus_within:
             self.prompt.focus()
         else:
+            self.side.display = True
             self.sidebar.focus()
 
     def show_panel(self, panel: Any, request: Any, focus: Callable[[], object]) -> None:
@@ -145,6 +157,34 @@ class MainScreen(LocalizedScreen[None]):
         focused = self.focused
         if focused is None or not all(node.display for node in focused.ancestors_with_self):
             self.prompt.focus()
+
+    # -- the sidebar's filter (ThreadList does the work) ----------------------------------
+
+    @property
+    def _thread_list(self) -> ThreadList:
+        return cast("T3App", self.app).thread_list
+
+    @on(Sidebar.FilterTyped)
+    def _filter_typed(self, event: Sidebar.FilterTyped) -> None:
+        self._thread_list.typed(event.character)
+
+    @on(Input.Changed, "#sidebar-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._thread_list.changed(event.value)
+
+    @on(Input.Submitted, "#sidebar-filter")
+    async def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        await self._thread_list.submitted()
+
+    @on(FilterInput.Cleared)
+    def _filter_cleared(self) -> None:
+        self._thread_list.clear()
+
+    @on(FilterInput.ToList)
+    def _filter_to_list(self) -> None:
+        self.sidebar.focus()
 
     @on(PromptArea.ScrollThread)
     def _scroll_thread(self, event: PromptArea.ScrollThread) -> None:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
-from textual.widgets import OptionList
+from textual.message import Message
+from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
 from t3tui.i18n import t
@@ -47,6 +50,19 @@ def badge(th: Thread, now_ms: float, unseen: bool) -> tuple[str, str]:
     return "", ""
 
 
+MORE = "more:"  # the option id of the row that loads older threads
+
+
+def title_words(query: str) -> list[str]:
+    """What a filter asks for: each word, case-folded, must be in a title."""
+    return query.casefold().split()
+
+
+def matches(th: Thread, words: list[str]) -> bool:
+    title = (th.title or "").casefold()
+    return all(word in title for word in words)
+
+
 def ordered_threads(threads: Iterable[Thread]) -> list[tuple[str, list[tuple[int, Thread]]]]:
     """Directory groups (newest activity first), with children nested under parents."""
     by_dir: dict[str, list[Thread]] = {}
@@ -79,6 +95,42 @@ def _walk(th: Thread, depth: int, children: dict[str, list[Thread]], out: list[t
         _walk(child, depth + 1, children, out)
 
 
+class FilterInput(Input):
+    """The sidebar's filter: Esc clears it, Down goes to the list, Enter opens the best match."""
+
+    BINDINGS = [
+        Binding("escape", "clear", "bind.clear_filter", id="clear_filter"),
+        Binding("down", "to_list", "bind.to_list", id="to_list", show=False),
+    ]
+
+    def __init__(self, **kw: Any) -> None:
+        # Not selected on focus: the letter typed in the list is kept, not replaced.
+        super().__init__(select_on_focus=False, **kw)
+
+    class Cleared(Message):
+        """Esc: the filter is empty and hidden again."""
+
+    class ToList(Message):
+        """Down: the list takes the focus, the filter stays."""
+
+    def action_clear(self) -> None:
+        self.post_message(self.Cleared())
+
+    def action_to_list(self) -> None:
+        self.post_message(self.ToList())
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What the sidebar shows besides the threads: the filter's text, a server search
+    under way, older threads to load (and their loading)."""
+
+    query: str = ""
+    searching: bool = False
+    more: bool = False
+    loading_more: bool = False
+
+
 class Sidebar(OptionList):
     """Threads; Enter or a click opens one."""
 
@@ -94,19 +146,28 @@ class Sidebar(OptionList):
         self._signature: tuple[tuple[str, str], ...] = ()
         self._current: str | None = None
         self.thread_ids: list[str] = []
-        self._last: tuple[Sequence[Store], str | None, set[str], bool] | None = None
+        self._last: tuple[Sequence[Store], str | None, set[str], bool, Listing] | None = None
 
     def rebuild(
-        self, stores: Sequence[Store], current: str | None, unseen: set[str], loading: bool = False
+        self,
+        stores: Sequence[Store],
+        current: str | None,
+        unseen: set[str],
+        loading: bool = False,
+        listing: Listing | None = None,
     ) -> None:
-        """Show the threads of ``stores`` (one per server), ``current`` marked as open."""
-        self._last = (stores, current, unseen, loading)
+        """Show the threads of ``stores`` (one per server), ``current`` marked as open;
+        ``listing`` says what the filter holds and whether older threads can be loaded."""
+        listing = listing or Listing()
+        self._last = (stores, current, unseen, loading, listing)
         now = self.clock() * 1000
         # A title longer than the sidebar is cut with an ellipsis: wrapped, it would
         # start at column 1 and look like a directory header.
         width = max(12, (self.scrollable_content_region.width or 40) - 3)
         rows: list[tuple[str | None, Text]] = []
-        for directory, items in ordered_threads(th for store in stores for th in store.threads.values()):
+        words = title_words(listing.query)
+        shown = (th for store in stores for th in store.threads.values() if not words or matches(th, words))
+        for directory, items in ordered_threads(shown):
             rows.append((None, Text(short_dir(directory), style="bold dim")))
             for depth, th in items:
                 label = Text("  " * depth + ("└ " if depth else ""))
@@ -120,9 +181,16 @@ class Sidebar(OptionList):
                 if text:
                     label.append("\n" + "  " * (depth + 2) + text, style=style)
                 rows.append((th.id, label))
+        if listing.searching:
+            rows.append((None, Text(t("sidebar.searching"), style="dim italic")))
+        elif not rows and words:
+            rows.append((None, Text(t("sidebar.no_match", query=one_line(listing.query, 40)), style="dim")))
         if not rows:
             empty = t("sidebar.loading") if loading else t("sidebar.empty")
             rows.append((None, Text(empty, style="dim")))
+        if listing.more and not words:
+            label = t("sidebar.more_loading") if listing.loading_more else t("sidebar.more")
+            rows.append((MORE, Text(label, style="italic")))
         signature = tuple((rid or "", label.plain) for rid, label in rows)
         moved = current != self._current
         self._current = current
@@ -138,12 +206,30 @@ class Sidebar(OptionList):
             highlighted = current
         self.clear_options()
         self.add_options([Option(label, id=rid, disabled=rid is None) for rid, label in rows])
-        self.thread_ids = [rid for rid, _ in rows if rid is not None]
+        self.thread_ids = [rid for rid, _ in rows if rid is not None and rid != MORE]
+        if words and highlighted not in self.thread_ids and self.thread_ids:
+            highlighted = self.thread_ids[0]  # the best match, for Enter in the filter
         self._follow(highlighted)
 
     def _follow(self, thread_id: str | None) -> None:
         if thread_id is not None and thread_id in self.thread_ids:
             self.highlighted = self.get_option_index(thread_id)
+            # The row may have just been added: scroll once the list knows its size.
+            self.call_after_refresh(self.scroll_to_highlight)
+
+    def on_key(self, event: events.Key) -> None:
+        """A letter typed in the list starts the filter (the pane shows it)."""
+        if event.is_printable and event.character and event.character.strip():
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.FilterTyped(event.character))
+
+    class FilterTyped(Message):
+        """A character was typed while the list had focus."""
+
+        def __init__(self, character: str) -> None:
+            super().__init__()
+            self.character = character
 
     def redraw(self) -> None:
         """Build the rows again even if the threads did not change (the width or the
