@@ -1,0 +1,73 @@
+"""Copy and export against the real opencode and the scripted model: a real turn with a
+tool call; ``/export`` writes it (prompt, the tool call in one line, the reply); the copy
+key hands the terminal the reply as an OSC 52 sequence."""
+
+from __future__ import annotations
+
+import base64
+import re
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from t3tui.app.app import T3App
+
+from . import mockmodel as mm
+from .mockmodel import MockModel
+from .opencode_server import OpencodeServer
+from .test_app_live import live_app, send_and_finish, wait_for
+
+
+def terminal_writes(app: T3App) -> list[str]:
+    writes: list[str] = []
+    driver = app._driver
+    assert driver is not None
+    write = driver.write
+
+    def spy(data: str) -> None:
+        writes.append(data)
+        write(data)
+
+    driver.write = spy  # type: ignore[method-assign]
+    return writes
+
+
+def osc52(writes: list[str]) -> list[str]:
+    found = re.findall(r"\x1b\]52;c;([A-Za-z0-9+/=]*)\x07", "".join(writes))
+    return [base64.b64decode(payload).decode("utf-8") for payload in found]
+
+
+async def test_export_and_copy_a_real_turn(
+    opencode: OpencodeServer, mock_model: MockModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.chdir(out)
+    async with live_app(opencode, tmp_path) as (app, pilot):
+        mock_model.set_mode("tool", count=2)
+        await send_and_finish(pilot, "run the greeting tool")
+        th = app.threads.current
+        assert th is not None
+        app.composer.submit("/export")
+        files: list[Path] = []
+
+        def written() -> Any:
+            files[:] = list(out.glob("*.md"))
+            return files
+
+        await wait_for(pilot, written, what="the exported file")
+        [path] = files
+        text = path.read_text(encoding="utf-8")
+        assert "## Prompt\n\nrun the greeting tool" in text
+        assert "- $ `echo hello-from-tool`" in text and mm.TOOL_DONE_TEXT in text
+        assert text.index("run the greeting tool") < text.index(mm.TOOL_DONE_TEXT)
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert any(f"Exported the thread to {path}" in str(n.message) for n in app._notifications)
+        writes = terminal_writes(app)
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: osc52(writes), what="an OSC 52 sequence")
+        assert osc52(writes) == [mm.TOOL_DONE_TEXT]
+        # The tool call is one line on screen until F6.
+        assert "echo hello-from-tool" in app.export_screenshot().replace("&#160;", " ")
