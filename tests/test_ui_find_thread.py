@@ -248,3 +248,61 @@ async def test_the_quick_switcher_opens_a_thread_by_title_or_directory(key: str)
         )
         await pilot.press("enter")
         await wait_for(pilot, app, lambda: app.threads.current_id == sid(4))
+
+
+async def test_a_new_thread_starts_in_the_open_threads_directory_or_the_one_picked(tmp_path: Any) -> None:
+    app = ui.make_app(ui.make_store(many(TITLES)), thread=sid(2))  # a thread of OTHER
+    async with app.run_test(size=(110, 30)) as pilot:
+        await frame(pilot, app)
+        await pilot.press("ctrl+n")
+        await frame(pilot, app)
+        assert app.threads.current_id is None and app.threads.directory == OTHER
+        assert "other-project" in str(app.main.thread_view._placeholder.render())
+        # In the sidebar, Ctrl+N starts one in the directory of the thread under the cursor.
+        sidebar = app.main.sidebar
+        sidebar.focus()
+        sidebar.highlighted = sidebar.get_option_index(sid(4))
+        await pilot.press("ctrl+n")
+        await frame(pilot, app)
+        assert app.threads.directory == "/home/dev/third" and app.main.prompt.has_focus
+        # /new takes a path; a word or a missing directory is refused, and says why.
+        app.composer.submit("/new somewhere")
+        await wait_for(pilot, app, lambda: any("takes a directory path" in m for m in ui.toasts(app)))
+        app.composer.submit("/new /no/such/dir/here")
+        await wait_for(pilot, app, lambda: any("No such directory" in m for m in ui.toasts(app)))
+        assert app.threads.directory == "/home/dev/third"
+        app.composer.submit(f"/new {tmp_path}")
+        await wait_for(pilot, app, lambda: app.threads.directory == str(tmp_path))
+
+
+async def test_ctrl_n_in_a_new_thread_asks_where_and_keeps_the_text(tmp_path: Any) -> None:
+    from t3tui.app.screens.directory import DirectoryScreen
+
+    app = ui.make_app(ui.make_store(many(TITLES)), thread=sid(0))
+    async with app.run_test(size=(110, 30)) as pilot:
+        await frame(pilot, app)
+        await pilot.press("ctrl+n")
+        await pilot.press(*"draft")
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, app, lambda: isinstance(app.screen, DirectoryScreen))
+        screen: Any = app.screen
+        # The known directories, the most recently active first.
+        assert screen.directories[:3] == ["/home/dev/third", OTHER, DIR]
+        await pilot.press(*str(tmp_path / "missing"))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DirectoryScreen)  # refused: it does not exist here
+        assert "No such directory" in str(screen.query_one("#directory-hint").render())
+        for _ in str(tmp_path / "missing"):
+            await pilot.press("backspace")
+        await pilot.press(*str(tmp_path))
+        await pilot.press("enter")
+        await wait_for(pilot, app, lambda: not isinstance(app.screen, DirectoryScreen))
+        assert app.threads.directory == str(tmp_path)
+        assert app.main.prompt.text == "draft"
+        # Esc leaves everything as it was.
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, app, lambda: isinstance(app.screen, DirectoryScreen))
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.threads.directory == str(tmp_path) and app.main.prompt.text == "draft"

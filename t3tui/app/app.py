@@ -274,8 +274,9 @@ class T3App(App[int]):
             return any(link.store.threads for link in self.links)
         return True
 
-    async def action_new_thread(self) -> None:
-        await self.threads.open(None)
+    async def action_new_thread(self, directory: str | None = None) -> None:
+        """Ctrl+N: a new thread in the open thread's directory (again: choose where)."""
+        await self.threads.new(directory)
         self.main.prompt.focus()
 
     async def action_prev_thread(self) -> None:

@@ -19,6 +19,7 @@ def palette_commands(app: T3App) -> list[SystemCommand]:
     """The commands that apply now (Interrupt only while the open thread runs)."""
     commands = [
         SystemCommand(t("cmd.new_thread"), t("cmd.new_thread_help"), app.action_new_thread),
+        SystemCommand(t("cmd.new_thread_in"), t("cmd.new_thread_in_help"), app.thread_list.pick_directory),
         SystemCommand(t("cmd.next_thread"), t("cmd.next_thread_help"), app.action_next_thread),
         SystemCommand(t("cmd.prev_thread"), t("cmd.prev_thread_help"), app.action_prev_thread),
         SystemCommand(t("cmd.switch_thread"), t("cmd.switch_thread_help"), app.thread_list.switch),

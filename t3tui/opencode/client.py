@@ -169,6 +169,8 @@ class OpencodeClient:
         if url.scheme not in ("http", "https") or not url.host:
             raise ValueError(f"not an http(s) URL: {without_userinfo(str(base_url))!r}")
         self.base_url = str(url).rstrip("/")
+        # A server on this machine sees the same files (a typed directory can be checked).
+        self.local = url.host in ("127.0.0.1", "localhost", "::1", "[::1]")
         self._auth = credentials(password, username)
         self.http = httpx.AsyncClient(
             base_url=self.base_url,

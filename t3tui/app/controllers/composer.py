@@ -243,7 +243,7 @@ class Composer:
             app.toast(t("toast.slash_later", name=cmd.name), severity="warning", timeout=6)
             return
         actions = {
-            "new": lambda: app.run_action("new_thread"),
+            "new": lambda: app.thread_list.new_thread(args),
             "undo": app.undo.undo,
             "rename": lambda: app.thread_ops.rename(title=args),
             "redo": app.undo.redo,

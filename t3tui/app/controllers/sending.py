@@ -88,7 +88,7 @@ class Sending:
             if th is None:
                 # A new thread, or one the store has not heard of yet (opened by id).
                 if sid is None:
-                    session = await link.client.create_session(link.directory)
+                    session = await link.client.create_session(app.threads.new_directory or link.directory)
                 else:
                     session = await link.client.get_session(sid, link.directory)
                 link.observe_session(session)

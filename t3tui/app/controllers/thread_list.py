@@ -5,12 +5,14 @@ thread starts in."""
 from __future__ import annotations
 
 import logging
+import os
 from typing import TYPE_CHECKING
 
 from textual.command import CommandPalette
 from textual.timer import Timer
 
 from t3tui import observations
+from t3tui.app.screens.directory import DirectoryScreen, typed_path
 from t3tui.app.switcher import ThreadSwitcher
 from t3tui.app.widgets.sidebar import Listing, title_words
 from t3tui.i18n import t
@@ -135,6 +137,59 @@ class ThreadList:
         finally:
             self.loading_more = False
             self._changed()
+
+    # -- where a new thread starts ------------------------------------------------------
+
+    def known_directories(self) -> list[str]:
+        """The directories of the threads, the most recently active first, then the
+        launch directories."""
+        threads = [th for link in self.app.links for th in link.store.threads.values() if th.directory]
+        threads.sort(key=lambda th: -th.updated)
+        launch = [link.directory for link in self.app.links]
+        return list(dict.fromkeys([*(th.directory for th in threads if th.directory), *launch]))
+
+    def new_thread(self, where: str = "") -> None:
+        """``/new [PATH]``: a new thread, in PATH if given (else as Ctrl+N does)."""
+        path = typed_path(where) if where.strip() else None
+        if where.strip() and path is None:
+            self.app.toast(t("toast.new_needs_path", text=where.strip()), severity="warning")
+            return
+        problem = self._check(path) if path is not None else None
+        if problem is not None:
+            self.app.toast(problem, severity="error")
+            return
+        self.app.run_worker(self.app.action_new_thread(path), exit_on_error=False)
+
+    def pick_directory(self) -> None:
+        """Ask where a new thread starts; the server's projects join the list when they come."""
+        link = self.app.threads.link
+        screen = DirectoryScreen(self.known_directories(), self.app.threads.directory, self._check)
+
+        def picked(directory: str | None) -> None:
+            if directory is not None:
+                self.app.run_worker(self.app.action_new_thread(directory), exit_on_error=False)
+
+        self.app.push_screen(screen, picked)
+        self.app.run_worker(self._projects(link, screen), group="projects", exit_on_error=False)
+
+    async def _projects(self, link: ServerLink, screen: DirectoryScreen) -> None:
+        try:
+            projects = await link.client.raw_projects()
+        except OpencodeError as exc:
+            log.warning("the list of projects failed: %s", exc.message)
+            return
+        worktrees = (
+            [p.get("worktree") for p in projects if isinstance(p, dict)] if isinstance(projects, list) else []
+        )
+        if screen.is_attached:
+            screen.add_directories([w for w in worktrees if isinstance(w, str) and w not in ("", "/")])
+
+    def _check(self, path: str) -> str | None:
+        """Why a typed path cannot be a thread's directory (a server on this machine
+        would start an instance in a directory that does not exist)."""
+        if self.app.threads.link.client.local and not os.path.isdir(path):
+            return t("directory.missing", path=path)
+        return None
 
     # -- the sidebar and the switcher ----------------------------------------------------
 

@@ -31,6 +31,9 @@ class Threads:
         self.unseen: set[str] = set()
         self._last_seen: dict[str, tuple[str, str]] = {}
         self.auto_opened = initial_thread is not None
+        # Where a new thread starts: the directory of the thread open when Ctrl+N was
+        # pressed, or one picked (None: the server's launch directory).
+        self.new_directory: str | None = None
         self._drafts_warned = False
 
     @property
@@ -47,23 +50,40 @@ class Threads:
     def directory(self) -> str:
         """The open thread's directory, else the one a new thread starts in."""
         th = self.current
-        return th.directory if th is not None and th.directory else self.link.directory
+        if th is not None and th.directory:
+            return th.directory
+        return self.new_directory or self.link.directory
 
     # -- opening ------------------------------------------------------------------------
 
-    async def open(self, sid: str | None) -> None:
+    async def new(self, directory: str | None = None) -> None:
+        """A new thread: in ``directory``, else in the open thread's. Asked again in a
+        new thread, it asks where (the server's projects, the known directories, a path)."""
+        if directory is None and self.current_id is None and self.app.main.thread_view.thread is None:
+            self.app.thread_list.pick_directory()
+            return
+        await self.open(None, directory or self.directory)
+
+    async def open(self, sid: str | None, directory: str | None = None) -> None:
+        """Show thread ``sid`` (None: a new thread, in ``directory`` if given)."""
         main = self.app.main
         if sid == self.current_id and main.thread_view.thread is not None:
             return
-        self.save_draft()
+        # A new thread moved to another directory keeps what the prompt holds.
+        moving = sid is None and self.current_id is None and directory is not None
+        if not moving:
+            self.save_draft()
+        if sid is None and directory is not None:
+            self.new_directory = directory
         self.current_id = sid
         self.auto_opened = True
         if sid is not None:
             self.unseen.discard(sid)
             self.app.run_worker(self._load(sid), group="messages", exit_on_error=False)
         prompt = main.prompt
-        prompt.load_text(self.drafts.get(self.draft_key()))
-        prompt.move_cursor(prompt.document.end)
+        if not moving:
+            prompt.load_text(self.drafts.get(self.draft_key()))
+            prompt.move_cursor(prompt.document.end)
         await main.thread_view.show_thread(self.current, self.empty_text())
         self.app.requests.forget()
         self.app.frames.request()
@@ -157,7 +177,7 @@ class Threads:
 
     def draft_key(self, sid: str | None = None) -> str:
         sid = sid if sid is not None else self.current_id
-        return sid or f"new:{self.app.link.directory}"
+        return sid or f"new:{self.new_directory or self.app.link.directory}"
 
     def save_draft(self) -> None:
         """Keep what the prompt holds as the open thread's draft."""

@@ -138,6 +138,7 @@ class Sidebar(OptionList):
     BINDINGS = [
         Binding("ctrl+r", "app.rename_thread", "bind.rename", id="rename"),
         Binding("ctrl+d", "app.delete_thread", "bind.delete", id="delete"),
+        Binding("ctrl+n", "new_here", "bind.new_here", id="new_here"),
     ]
 
     def __init__(self, clock: Callable[[], float], **kw: Any) -> None:
@@ -216,6 +217,13 @@ class Sidebar(OptionList):
             self.highlighted = self.get_option_index(thread_id)
             # The row may have just been added: scroll once the list knows its size.
             self.call_after_refresh(self.scroll_to_highlight)
+
+    async def action_new_here(self) -> None:
+        """Ctrl+N in the list: a new thread in the directory of the thread under the cursor."""
+        app: Any = self.app
+        pointed = self.pointed
+        th = app.link_of(pointed).store.threads.get(pointed) if pointed and pointed != MORE else None
+        await app.action_new_thread(th.directory if th is not None and th.directory else None)
 
     def on_key(self, event: events.Key) -> None:
         """A letter typed in the list starts the filter (the pane shows it)."""
