@@ -175,17 +175,6 @@ async def test_slash_lists_own_and_server_commands_and_runs_a_server_command() -
             assert not bodies(server, "/prompt_async")
 
 
-async def test_an_unbuilt_own_command_says_so_and_sends_nothing() -> None:
-    async with scripted() as server:
-        app = app_on(server)
-        async with app.run_test(size=SIZE) as pilot:
-            await ready(pilot, app)
-            await pilot.press(*"/export", "enter")
-            await wait_for(pilot, app, lambda: any("/export is not built yet" in m for m in toasts(app)))
-            assert not bodies(server, "/prompt_async") and not bodies(server, "/command")
-            assert app.main.prompt.text == ""
-
-
 async def test_an_unknown_slash_word_is_sent_only_when_confirmed() -> None:
     async with scripted() as server:
         app = app_on(server)

@@ -16,7 +16,7 @@ from textual.pilot import Pilot
 from ui_support import wait_for
 
 from t3tui.app.app import T3App
-from t3tui.app.widgets.sidebar import MORE
+from t3tui.app.widgets.sidebar import EXPAND, MORE
 from t3tui.opencode.client import OpencodeClient
 
 OTHER = "/home/dev/other-project"
@@ -173,7 +173,15 @@ async def test_older_threads_load_page_by_page_from_the_last_row() -> None:
             await pilot.press("enter")
             await wait_for(pilot, app, lambda: len(app.link.store.threads) == 150)
             await frame(pilot, app)
-            assert "thread 000" in shown(app)
+            # Each directory shows its newest 25; its last row opens the rest.
+            assert len(app.link.store.threads) == 150 and "thread 000" not in shown(app)
+            rows = [sidebar.get_option_at_index(i) for i in range(sidebar.option_count)]
+            expand = [i for i, row in enumerate(rows) if (row.id or "").startswith(EXPAND + OTHER)]
+            assert expand and "50 more in this directory" in str(rows[expand[0]].prompt)
+            sidebar.highlighted = expand[0]
+            await pilot.press("enter")
+            await frame(pilot, app)
+            assert "thread 000" in shown(app) and len([t for t in shown(app) if int(t[-3:]) % 2 == 0]) == 75
             # The last page was short: nothing older, no row for it.
             assert all(sidebar.get_option_at_index(i).id != MORE for i in range(sidebar.option_count))
             cursors = [r.query.get("cursor") for r in server.paths("/experimental/session")]
@@ -197,6 +205,9 @@ async def test_alt_up_and_down_scroll_the_sidebar_to_the_thread_they_open() -> N
         await frame(pilot, app)
         sidebar = app.main.sidebar
         await wait_for(pilot, app, lambda: app.threads.current_id == sid(59))  # the newest opens
+        sidebar.expanded.add(DIR)  # all 60, not the newest 25
+        sidebar.redraw()
+        await pilot.pause()
         await pilot.press("alt+up")  # round to the oldest, at the bottom
         await frame(pilot, app)
         await wait_for(pilot, app, lambda: app.threads.current_id == sid(0) and row_on_screen(app))
@@ -250,6 +261,16 @@ async def test_the_quick_switcher_opens_a_thread_by_title_or_directory(key: str)
         await wait_for(pilot, app, lambda: app.threads.current_id == sid(4))
 
 
+async def test_ctrl_n_once_in_a_new_thread_opens_no_dialog() -> None:
+    """A habit at start (Ctrl+N, then keys) must not open a dialog that takes the keys."""
+    app = ui.make_app(ui.make_store([]), thread=None)
+    async with app.run_test(size=(110, 30)) as pilot:
+        await frame(pilot, app)
+        await pilot.press("ctrl+n", *"hello")
+        await pilot.pause()
+        assert app.screen is app.main and app.main.prompt.text == "hello"
+
+
 async def test_a_new_thread_starts_in_the_open_threads_directory_or_the_one_picked(tmp_path: Any) -> None:
     app = ui.make_app(ui.make_store(many(TITLES)), thread=sid(2))  # a thread of OTHER
     async with app.run_test(size=(110, 30)) as pilot:
@@ -283,7 +304,7 @@ async def test_ctrl_n_in_a_new_thread_asks_where_and_keeps_the_text(tmp_path: An
         await frame(pilot, app)
         await pilot.press("ctrl+n")
         await pilot.press(*"draft")
-        await pilot.press("ctrl+n")
+        await pilot.press("ctrl+n", "ctrl+n")  # twice (within 2 s) in a new thread: where?
         await wait_for(pilot, app, lambda: isinstance(app.screen, DirectoryScreen))
         screen: Any = app.screen
         # The known directories, the most recently active first.
@@ -301,7 +322,7 @@ async def test_ctrl_n_in_a_new_thread_asks_where_and_keeps_the_text(tmp_path: An
         assert app.threads.directory == str(tmp_path)
         assert app.main.prompt.text == "draft"
         # Esc leaves everything as it was.
-        await pilot.press("ctrl+n")
+        await pilot.press("ctrl+n", "ctrl+n")
         await wait_for(pilot, app, lambda: isinstance(app.screen, DirectoryScreen))
         await pilot.press("escape")
         await pilot.pause()

@@ -30,6 +30,7 @@ STATES: dict[str, Callable[[], Store]] = {
     "reconnecting": ui.reconnecting,
     "long_thread": ui.long_thread,
     "hostile_text": ui.hostile,
+    "reverted": ui.reverted,
 }
 
 

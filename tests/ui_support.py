@@ -125,6 +125,20 @@ def streaming() -> Store:
     )
 
 
+def reverted() -> Store:
+    """Two turns, the second undone (``Session.revert``, as /undo or another client leaves it)."""
+    _, _, _, one = prompt_run(SID, "Rename the helper", tokens=3)
+    second, _, _, two = prompt_run(SID, "Now delete the old one", tokens=3)
+    return make_store(
+        [
+            session_updated(SID, title="Undo"),
+            *one,
+            *two,
+            session_updated(SID, title="Undo", revert=second),
+        ]
+    )
+
+
 def interrupted() -> Store:
     user, asst, part, events = prompt_run(SID, "Count slowly", tokens=4, finish=False)
     store = make_store([session_updated(SID, title="Counting"), *events])

@@ -17,7 +17,7 @@ APP_BINDINGS = [
     Binding("alt+down", "next_thread", "bind.next_thread", id="next_thread"),
     Binding("ctrl+b", "toggle_focus", "bind.toggle_focus", id="toggle_focus", show=False),
     # As opencode's session list (its <leader>l): every thread, filtered as you type.
-    Binding("ctrl+l", "switch_thread", "bind.switch_thread", id="switch_thread"),
+    Binding("ctrl+l", "switch_thread", "bind.switch_thread", id="switch_thread", show=False),
     Binding("f4", "toggle_sidebar", "bind.toggle_sidebar", id="toggle_sidebar", show=False),
     Binding("escape", "interrupt", "bind.interrupt", id="interrupt"),
     # Priority: the picker opens before the keys typed right after Ctrl+O are handed on

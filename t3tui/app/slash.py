@@ -1,8 +1,7 @@
-"""t3tui's own slash commands (``/new``, ``/models``, …): names, aliases, and which are built yet.
+"""t3tui's own slash commands (``/new``, ``/models``, …): their names and aliases.
 
 They complete after ``/`` beside the server's commands, and run at once when picked or
-sent. A command whose feature comes with a later issue is listed, and says so when run,
-rather than reaching the model as a sentence.
+sent; a server command of the same name is left out of the list.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ from dataclasses import dataclass
 class OwnCommand:
     name: str
     aliases: tuple[str, ...] = ()
-    ready: bool = True  # False: listed, but it says that it is not built yet
 
     @property
     def help_key(self) -> str:

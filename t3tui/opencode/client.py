@@ -300,19 +300,16 @@ class OpencodeClient:
     async def raw_sessions(
         self, directory: str, *, limit: int | None = None, search: str | None = None, project: bool = False
     ) -> Any:
-        """The threads of ``directory``, newest first: the server's 100 unless ``limit``
-        says otherwise; with ``project``, those of every directory of its project;
-        ``search`` matches titles."""
+        """``directory``'s threads, newest first (100 unless ``limit``); with ``project``,
+        every directory of its project's; ``search`` matches titles."""
         params = _given(limit=limit, search=search, scope="project" if project else None)
         return await self.request("GET", "/session", directory=directory, params=params or None)
 
     async def raw_session_page(
         self, *, limit: int, cursor: int | None = None, search: str | None = None
     ) -> tuple[Any, int | None]:
-        """One page of every thread on the server, across its projects, most recently
-        updated first (``GET /experimental/session``), and the cursor of the next page
-        (None: that was the last). It starts no instance of a directory, unlike
-        ``GET /session?directory=``; a server without the route answers 404."""
+        """A page of every project's threads, newest first, and the next page's cursor
+        (None: the last). Unlike ``GET /session?directory=`` it starts no instance."""
         params = _given(limit=limit, cursor=cursor, search=search)
         resp, content = await self._send("GET", "/experimental/session", None, None, params, False)
         data = self.decode(resp, content, "GET /experimental/session")
@@ -320,8 +317,7 @@ class OpencodeClient:
         return data, int(raw) if raw.isdigit() else None
 
     async def raw_projects(self) -> Any:
-        """Every project the server knows (``worktree``; ``/`` is the one of directories
-        without git)."""
+        """Every project the server knows (worktree ``/``: the directories without git)."""
         return await self.request("GET", "/project")
 
     async def get_session(self, session_id: str, directory: str | None = None) -> Session:

@@ -46,6 +46,14 @@ def titles(app: T3App) -> set[str]:
     return {th.title or "" for th in app.link.store.threads.values()}
 
 
+def sidebar_title(app: T3App, sid: str) -> str:
+    """The title the sidebar's row of thread ``sid`` shows ("" when it has no row)."""
+    sidebar = app.main.sidebar
+    if sid not in sidebar.thread_ids:
+        return ""
+    return str(sidebar.get_option(sid).prompt).splitlines()[0].strip(" ▸")
+
+
 def sidebar_rows(app: T3App) -> list[str | None]:
     sidebar = app.main.sidebar
     return [sidebar.get_option_at_index(i).id for i in range(sidebar.option_count)]
@@ -96,7 +104,7 @@ async def test_ctrl_n_twice_picks_the_directory_of_a_new_thread(
         launch = app.link.directory
         app.main.prompt.focus()
         await pilot.press(*"kept")  # typed before choosing: it stays in the prompt
-        await pilot.press("ctrl+n")
+        await pilot.press("ctrl+n", "ctrl+n")
         await wait_for(pilot, lambda: isinstance(app.screen, DirectoryScreen), what="the directory picker")
         screen: Any = app.screen
         # The server's projects join the list (GET /project).
@@ -113,3 +121,27 @@ async def test_ctrl_n_twice_picks_the_directory_of_a_new_thread(
         with httpx.Client(base_url=server.url, headers=server.auth_headers(), timeout=60) as http:
             listed = http.get("/session", params={"directory": str(elsewhere)}).json()
         assert th.id in {s["id"] for s in listed}
+        # Renamed by another client: the sidebar follows session.updated.
+        with httpx.Client(base_url=server.url, headers=server.auth_headers(), timeout=60) as http:
+            http.patch(
+                f"/session/{th.id}", params={"directory": str(elsewhere)}, json={"title": "named elsewhere"}
+            )
+        await wait_for(
+            pilot, lambda: sidebar_title(app, th.id) == "named elsewhere", what="the other client's title"
+        )
+        # Renamed here (Ctrl+R in the sidebar): the server has it.
+        sidebar = app.main.sidebar
+        sidebar.focus()
+        sidebar.highlighted = sidebar.get_option_index(th.id)
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: app.screen.query("#text-input"), what="the rename dialog")
+        box: Any = app.screen.query_one("#text-input")
+        box.value = ""
+        await pilot.press(*"named here", "enter")
+        with httpx.Client(base_url=server.url, headers=server.auth_headers(), timeout=60) as http:
+
+            def server_title() -> str:
+                return http.get(f"/session/{th.id}", params={"directory": str(elsewhere)}).json()["title"]
+
+            await wait_for(pilot, lambda: server_title() == "named here", what="the title on the server")
+        await wait_for(pilot, lambda: sidebar_title(app, th.id) == "named here", what="the new title shown")

@@ -121,8 +121,7 @@ class Composer:
         for cmd in OWN_COMMANDS:
             score = max(fuzzy_score(trig.query, n) for n in (cmd.name, *cmd.aliases))
             if score:
-                detail = t(cmd.help_key) + ("" if cmd.ready else " · " + t("slash.later"))
-                items.append((score, Item("own", cmd.name, "/" + cmd.name, detail)))
+                items.append((score, Item("own", cmd.name, "/" + cmd.name, t(cmd.help_key))))
         for cmd in self.server_commands(link):
             if cmd.source == "skill" or own_command(cmd.name) is not None:
                 continue
@@ -239,9 +238,6 @@ class Composer:
 
     def run_own(self, cmd: OwnCommand, args: str) -> None:
         app = self.app
-        if not cmd.ready:
-            app.toast(t("toast.slash_later", name=cmd.name), severity="warning", timeout=6)
-            return
         actions = {
             "new": lambda: app.thread_list.new_thread(args),
             "undo": app.undo.undo,

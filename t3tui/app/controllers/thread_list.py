@@ -162,6 +162,8 @@ class ThreadList:
 
     def pick_directory(self) -> None:
         """Ask where a new thread starts; the server's projects join the list when they come."""
+        if isinstance(self.app.screen, DirectoryScreen):
+            return
         link = self.app.threads.link
         screen = DirectoryScreen(self.known_directories(), self.app.threads.directory, self._check)
 

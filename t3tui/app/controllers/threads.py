@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+AGAIN = 2.0  # seconds: Ctrl+N pressed again within this asks for the directory
+
 
 class Threads:
     """The open thread, the unseen marks of the others, and the drafts."""
@@ -34,6 +37,7 @@ class Threads:
         # Where a new thread starts: the directory of the thread open when Ctrl+N was
         # pressed, or one picked (None: the server's launch directory).
         self.new_directory: str | None = None
+        self._new_pressed = 0.0  # when Ctrl+N last made (or found) a new thread
         self._drafts_warned = False
 
     @property
@@ -57,12 +61,20 @@ class Threads:
     # -- opening ------------------------------------------------------------------------
 
     async def new(self, directory: str | None = None) -> None:
-        """A new thread: in ``directory``, else in the open thread's. Asked again in a
-        new thread, it asks where (the server's projects, the known directories, a path)."""
+        """A new thread: in ``directory``, else in the open thread's. Asked twice within
+        2 s (Ctrl+N, Ctrl+N), it asks where: the server's projects, the known
+        directories, a path. Once, in a new thread, it changes nothing (a habit at
+        start must not open a dialog that takes the next keys)."""
         if directory is None and self.current_id is None and self.app.main.thread_view.thread is None:
-            self.app.thread_list.pick_directory()
+            now = time.monotonic()
+            if now - self._new_pressed <= AGAIN:
+                self._new_pressed = 0.0
+                self.app.thread_list.pick_directory()
+            else:
+                self._new_pressed = now
             return
         await self.open(None, directory or self.directory)
+        self._new_pressed = time.monotonic()
 
     async def open(self, sid: str | None, directory: str | None = None) -> None:
         """Show thread ``sid`` (None: a new thread, in ``directory`` if given)."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
-from textual import events
+from textual import events, on
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Input, OptionList
@@ -51,6 +51,9 @@ def badge(th: Thread, now_ms: float, unseen: bool) -> tuple[str, str]:
 
 
 MORE = "more:"  # the option id of the row that loads older threads
+EXPAND = "expand:"  # the option id of a directory's row that shows all its threads
+PER_DIRECTORY = 25  # threads a directory shows until its last row opens the rest
+MAX_MATCHES = 200  # threads a filter shows
 
 
 def title_words(query: str) -> list[str]:
@@ -147,6 +150,7 @@ class Sidebar(OptionList):
         self._signature: tuple[tuple[str, str], ...] = ()
         self._current: str | None = None
         self.thread_ids: list[str] = []
+        self.expanded: set[str] = set()  # directories that show all their threads
         self._last: tuple[Sequence[Store], str | None, set[str], bool, Listing] | None = None
 
     def rebuild(
@@ -168,8 +172,31 @@ class Sidebar(OptionList):
         rows: list[tuple[str | None, Text]] = []
         words = title_words(listing.query)
         shown = (th for store in stores for th in store.threads.values() if not words or matches(th, words))
+        budget = MAX_MATCHES
         for directory, items in ordered_threads(shown):
             rows.append((None, Text(short_dir(directory), style="bold dim")))
+            hidden = 0
+            if words:
+                # A filter shows the best matches; typing more narrows them.
+                hidden = max(0, len(items) - budget)
+                items = items[:budget]
+                budget -= len(items)
+            elif directory not in self.expanded and len(items) > PER_DIRECTORY:
+                # A long directory shows its newest threads, and any that needs the
+                # user (running, asking, unseen, open); one row opens the rest. Every
+                # row costs the list a layout, at each change: 2,000 of them took a second.
+                kept = [
+                    (depth, th)
+                    for n, (depth, th) in enumerate(items)
+                    if n < PER_DIRECTORY
+                    or th.id == current
+                    or th.id in unseen
+                    or th.active
+                    or th.permissions
+                    or th.questions
+                ]
+                hidden = len(items) - len(kept)
+                items = kept
             for depth, th in items:
                 label = Text("  " * depth + ("└ " if depth else ""))
                 marker = "▸ " if th.id == current else "  "
@@ -182,6 +209,12 @@ class Sidebar(OptionList):
                 if text:
                     label.append("\n" + "  " * (depth + 2) + text, style=style)
                 rows.append((th.id, label))
+            if hidden and words:
+                rows.append((None, Text(t("sidebar.more_matches", count=hidden), style="dim italic")))
+            elif hidden:
+                rows.append(
+                    (EXPAND + directory, Text(t("sidebar.more_in_directory", count=hidden), style="italic"))
+                )
         if listing.searching:
             rows.append((None, Text(t("sidebar.searching"), style="dim italic")))
         elif not rows and words:
@@ -207,10 +240,19 @@ class Sidebar(OptionList):
             highlighted = current
         self.clear_options()
         self.add_options([Option(label, id=rid, disabled=rid is None) for rid, label in rows])
-        self.thread_ids = [rid for rid, _ in rows if rid is not None and rid != MORE]
+        self.thread_ids = [rid for rid, _ in rows if rid is not None and not rid.startswith((MORE, EXPAND))]
         if words and highlighted not in self.thread_ids and self.thread_ids:
             highlighted = self.thread_ids[0]  # the best match, for Enter in the filter
         self._follow(highlighted)
+
+    @on(OptionList.OptionSelected)
+    def _expand(self, event: OptionList.OptionSelected) -> None:
+        """A directory's last row: all its threads."""
+        option_id = event.option.id or ""
+        if option_id.startswith(EXPAND):
+            event.stop()
+            self.expanded.add(option_id.removeprefix(EXPAND))
+            self.redraw()
 
     def _follow(self, thread_id: str | None) -> None:
         if thread_id is not None and thread_id in self.thread_ids:
