@@ -78,7 +78,7 @@ def tool_line(data: Any, directory: str | None = None) -> Text:
 
 
 def lines_text(count: int) -> str:
-    """"1 line", "12 lines" in the user's language."""
+    """ "1 line", "12 lines" in the user's language."""
     return t("tool.lines_one") if count == 1 else t("tool.lines", count=count)
 
 
