@@ -4,9 +4,7 @@ sequence), what a selection in the history gives, and the file ``/export`` write
 
 from __future__ import annotations
 
-import base64
 import os
-import re
 import stat
 from pathlib import Path
 from typing import Any
@@ -26,7 +24,7 @@ from eventgen import (
 )
 from sse_server import Script, SSEServer
 from textual.pilot import Pilot
-from ui_support import toasts, wait_for
+from ui_support import osc52, terminal_writes, toasts, wait_for
 
 from t3tui.app.app import T3App
 from t3tui.app.widgets.history import HistoryView
@@ -70,27 +68,6 @@ def server() -> SSEServer:
 
 def app_on(srv: SSEServer, lines: list[dict[str, Any]], **kw: Any) -> T3App:
     return ui.make_app(ui.make_store(lines), connect=True, client=OpencodeClient(srv.url), **kw)
-
-
-def terminal_writes(app: T3App) -> list[str]:
-    """Everything the app writes to the terminal from now on (the driver's output)."""
-    writes: list[str] = []
-    driver = app._driver
-    assert driver is not None
-    write = driver.write
-
-    def spy(data: str) -> None:
-        writes.append(data)
-        write(data)
-
-    driver.write = spy  # type: ignore[method-assign]
-    return writes
-
-
-def osc52(writes: list[str]) -> list[str]:
-    """The texts of the OSC 52 clipboard sequences written, decoded."""
-    found = re.findall(r"\x1b\]52;c;([A-Za-z0-9+/=]*)\x07", "".join(writes))
-    return [base64.b64decode(payload).decode("utf-8") for payload in found]
 
 
 def history_row(app: T3App, needle: str) -> tuple[int, int]:

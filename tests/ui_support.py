@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -212,3 +214,24 @@ def hostile() -> Store:
     return make_store(
         [session_updated(SID, title="[red]title[/red]"), *events, delta(SID, asst, part, nasty)]
     )
+
+
+def terminal_writes(app: App[Any]) -> list[str]:
+    """Everything the app writes to the terminal from now on (the driver's output)."""
+    writes: list[str] = []
+    driver = app._driver
+    assert driver is not None
+    write = driver.write
+
+    def spy(data: str) -> None:
+        writes.append(data)
+        write(data)
+
+    driver.write = spy  # type: ignore[method-assign]
+    return writes
+
+
+def osc52(writes: list[str]) -> list[str]:
+    """The texts of the OSC 52 clipboard sequences written, decoded."""
+    found = re.findall(r"\x1b\]52;c;([A-Za-z0-9+/=]*)\x07", "".join(writes))
+    return [base64.b64decode(payload).decode("utf-8") for payload in found]

@@ -4,39 +4,17 @@ key hands the terminal the reply as an OSC 52 sequence."""
 
 from __future__ import annotations
 
-import base64
-import re
 import stat
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from t3tui.app.app import T3App
+from ui_support import osc52, terminal_writes
 
 from . import mockmodel as mm
 from .mockmodel import MockModel
 from .opencode_server import OpencodeServer
 from .test_app_live import live_app, send_and_finish, wait_for
-
-
-def terminal_writes(app: T3App) -> list[str]:
-    writes: list[str] = []
-    driver = app._driver
-    assert driver is not None
-    write = driver.write
-
-    def spy(data: str) -> None:
-        writes.append(data)
-        write(data)
-
-    driver.write = spy  # type: ignore[method-assign]
-    return writes
-
-
-def osc52(writes: list[str]) -> list[str]:
-    found = re.findall(r"\x1b\]52;c;([A-Za-z0-9+/=]*)\x07", "".join(writes))
-    return [base64.b64decode(payload).decode("utf-8") for payload in found]
 
 
 async def test_export_and_copy_a_real_turn(

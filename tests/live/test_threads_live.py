@@ -4,32 +4,19 @@ directory picked with Ctrl+N (a server of this module's own, so the counts are k
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from t3tui.app.app import T3App
 from t3tui.app.screens.directory import DirectoryScreen
 from t3tui.app.widgets.sidebar import MORE
 
-from .mockmodel import MockModel
 from .opencode_server import OpencodeServer
 from .test_app_live import live_app, send_and_finish, wait_for
 
 PAGE = 100
-
-
-@pytest.fixture
-def server(mock_model: MockModel, opencode_binary: Path) -> Iterator[OpencodeServer]:
-    s = OpencodeServer(model_base_url=mock_model.base_url, binary=opencode_binary)
-    s.start()
-    try:
-        yield s
-    finally:
-        s.stop(cleanup=True)
 
 
 def make_sessions(server: OpencodeServer, directory: Path, titles: list[str]) -> list[str]:
@@ -60,8 +47,9 @@ def sidebar_rows(app: T3App) -> list[str | None]:
 
 
 async def test_every_projects_threads_page_by_page_and_found_by_search(
-    server: OpencodeServer, tmp_path: Path
+    fresh_opencode: OpencodeServer, tmp_path: Path
 ) -> None:
+    server = fresh_opencode
     git_project = server.project_dir("with-git")
     plain = server.project_dir("no-git", git=False)
     make_sessions(server, plain, ["plain directory thread"])
@@ -96,8 +84,9 @@ async def test_every_projects_threads_page_by_page_and_found_by_search(
 
 
 async def test_ctrl_n_twice_picks_the_directory_of_a_new_thread(
-    server: OpencodeServer, mock_model: MockModel, tmp_path: Path
+    fresh_opencode: OpencodeServer, tmp_path: Path
 ) -> None:
+    server = fresh_opencode
     elsewhere = server.project_dir("elsewhere")
     make_sessions(server, elsewhere, ["a thread elsewhere"])
     async with live_app(server, tmp_path) as (app, pilot):
