@@ -327,3 +327,31 @@ async def test_ctrl_n_in_a_new_thread_asks_where_and_keeps_the_text(tmp_path: An
         await pilot.press("escape")
         await pilot.pause()
         assert app.threads.directory == str(tmp_path) and app.main.prompt.text == "draft"
+
+
+async def test_a_server_without_the_cross_project_listing_lists_each_project() -> None:
+    """An older opencode or a fork: GET /project, then each worktree's threads (not the
+    project '/', whose listing would start an instance at the filesystem root)."""
+    elsewhere = session_info(sid(70), "/w/proj/sub", title="in a subdirectory of a project")
+    server = SSEServer(default=Script(ending="heartbeat"))
+
+    def listing(req: Request) -> Any:
+        if req.query.get("directory") == "/w/proj" and req.query.get("scope") == "project":
+            return [elsewhere]
+        return []
+
+    server.rest.update(
+        {
+            "/agent": [],
+            "/command": [],
+            "/session": listing,
+            "/project": [{"worktree": "/w/proj"}, {"worktree": "/"}],
+        }
+    )
+    async with server:
+        app = ui.make_app(ui.make_store([]), thread=None, connect=True, client=OpencodeClient(server.url))
+        async with app.run_test(size=(110, 30)) as pilot:
+            await wait_for(pilot, app, lambda: sid(70) in app.link.store.threads)
+            asked = [r.query.get("directory") for r in server.paths("/session")]
+            assert "/w/proj" in asked and "/" not in asked
+            assert "/w/proj/sub" not in app.link.store.directories

@@ -538,6 +538,15 @@ class OpencodeClient:
         )
 
 
+def project_directories(projects: Any) -> list[str]:
+    """The worktrees of a ``GET /project`` answer, without ``/`` (the project of the
+    directories without git: a request there starts an instance at the filesystem root)."""
+    if not isinstance(projects, list):
+        return []
+    trees = (p.get("worktree") for p in projects if isinstance(p, dict))
+    return [w for w in trees if isinstance(w, str) and w not in ("", "/")]
+
+
 def _given(**keys: Any) -> dict[str, Any]:
     """The optional keys of a request body that have a value (the server wants the
     others left out, not null)."""

@@ -30,6 +30,7 @@ from t3tui.opencode.client import (
     OpencodeClient,
     OpencodeError,
     describe_transport_error,
+    project_directories,
 )
 from t3tui.opencode.sse import MAX_EVENT, TooLarge, iter_events, read_body
 
@@ -411,12 +412,7 @@ class EventStream:
         except OpencodeError as exc:
             log.warning("the list of projects failed: %s", exc.message)
             return
-        worktrees = (
-            [p.get("worktree") for p in projects if isinstance(p, dict)] if isinstance(projects, list) else []
-        )
-        for worktree in worktrees:
-            if not isinstance(worktree, str) or worktree in ("", "/"):
-                continue
+        for worktree in project_directories(projects):
             try:
                 data = await client.raw_sessions(worktree, project=True, limit=PAGE)
             except AuthError:

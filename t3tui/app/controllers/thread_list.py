@@ -16,7 +16,7 @@ from t3tui.app.screens.directory import DirectoryScreen, typed_path
 from t3tui.app.switcher import ThreadSwitcher
 from t3tui.app.widgets.sidebar import Listing, title_words
 from t3tui.i18n import t
-from t3tui.opencode.client import NotFoundError, OpencodeError
+from t3tui.opencode.client import NotFoundError, OpencodeError, project_directories
 
 if TYPE_CHECKING:
     from t3tui.app.app import T3App
@@ -180,11 +180,8 @@ class ThreadList:
         except OpencodeError as exc:
             log.warning("the list of projects failed: %s", exc.message)
             return
-        worktrees = (
-            [p.get("worktree") for p in projects if isinstance(p, dict)] if isinstance(projects, list) else []
-        )
         if screen.is_attached:
-            screen.add_directories([w for w in worktrees if isinstance(w, str) and w not in ("", "/")])
+            screen.add_directories(project_directories(projects))
 
     def _check(self, path: str) -> str | None:
         """Why a typed path cannot be a thread's directory (a server on this machine
