@@ -42,6 +42,14 @@ Deterministic outputs (one SSE chunk per word-with-its-trailing-space unless sai
 - ``error500``  HTTP 500 ``{"error": {"message": ERROR500_MESSAGE, ...}}`` every time.
 - ``error500ra``  the same with the header ``retry-after-ms: 300``.
 - ``error400``  HTTP 400 ``{"error": {"message": ERROR400_MESSAGE, ...}}``.
+- ``script``    a scripted agent loop: ``steps`` is a list, and request k after the last user
+                message (k = the tool results since then) answers with ``steps[k]``:
+                ``{"tool": NAME, "args": {...}}`` calls a tool, ``{"text": "..."}`` answers in words,
+                ``{"tools": [[NAME, ARGS], ...]}`` calls several tools in one step; any step may
+                carry ``"hold": NAME`` (wait at the gate before answering).  Past the last step:
+                ``TOOL_DONE_TEXT``.  E.g. ``set_mode("script", count=3, steps=[{"tool": "todowrite",
+                "args": {...}}, {"tool": "edit", "args": {...}}, {"text": "done"}])``: one count per
+                request.
 - title         ``TITLE_TEXT`` = "Mock session title".
 
 Tool call ids are ``call_mock_<n>`` (n counts requests).  Usage chunk: prompt_tokens 10,
@@ -104,6 +112,7 @@ MODES = (
     "error500",
     "error500ra",
     "error400",
+    "script",
 )
 
 
@@ -145,6 +154,15 @@ def _tool_result_after_last_user(messages: list[dict]) -> bool:
         if m.get("role") == "user":
             last_user = i
     return any(m.get("role") == "tool" for m in messages[last_user + 1 :])
+
+
+def _steps_done(messages: list[dict]) -> int:
+    """How many model steps ended in tool calls since the last user message."""
+    last_user = -1
+    for i, m in enumerate(messages):
+        if m.get("role") == "user":
+            last_user = i
+    return sum(1 for m in messages[last_user + 1 :] if m.get("role") == "assistant" and m.get("tool_calls"))
 
 
 class _Disconnected(Exception):
@@ -274,6 +292,18 @@ class _Handler(BaseHTTPRequestHandler):
                     "question": ("question", QUESTION_ARGS),
                 }[mode]
                 stream.tool_call(name, args)
+        elif mode == "script":
+            steps = list(params.get("steps") or [])
+            k = _steps_done(messages)
+            step = steps[k] if k < len(steps) else {"text": TOOL_DONE_TEXT}
+            if step.get("hold") is not None:
+                stream._hold(mock._gate(str(step["hold"])))
+            if "tools" in step:
+                stream.tool_calls([(str(n), dict(a)) for n, a in step["tools"]])
+            elif "tool" in step:
+                stream.tool_call(str(step["tool"]), dict(step.get("args") or {}))
+            else:
+                stream.text(_words(str(step.get("text", TOOL_DONE_TEXT))))
         else:  # pragma: no cover - _pick_mode never returns anything else
             stream.text(_words(FAST_TEXT))
 
@@ -388,45 +418,49 @@ class _Stream:
         self._finish("stop")
 
     def tool_call(self, name: str, args: dict) -> None:
-        call_id = f"call_mock_{self.entry['n']}"
-        arguments = json.dumps(args)
-        self.entry["tool_call"] = {"id": call_id, "name": name, "arguments": args}
+        self.tool_calls([(name, args)])
+
+    def tool_calls(self, calls: list[tuple[str, dict]]) -> None:
+        """One step calling each of ``calls`` (name, args), ids ``call_mock_<n>`` then ``_<i>``."""
+        ids = [f"call_mock_{self.entry['n']}" + (f"_{i}" if i else "") for i in range(len(calls))]
+        self.entry["tool_call"] = {"id": ids[0], "name": calls[0][0], "arguments": calls[0][1]}
+        pairs = list(zip(ids, calls, strict=True))
+        self.entry["tool_calls"] = [{"id": i, "name": n, "arguments": a} for i, (n, a) in pairs]
         if not self.streaming:
             self._plain(
                 {
                     "role": "assistant",
                     "content": None,
                     "tool_calls": [
-                        {
-                            "id": call_id,
-                            "type": "function",
-                            "function": {"name": name, "arguments": arguments},
-                        }
+                        {"id": i, "type": "function", "function": {"name": n, "arguments": json.dumps(a)}}
+                        for i, (n, a) in zip(ids, calls, strict=True)
                     ],
                 },
                 "tool_calls",
             )
             return
         self._start()
-        self._chunk(
-            {
-                "role": "assistant",
-                "content": None,
-                "tool_calls": [
-                    {
-                        "index": 0,
-                        "id": call_id,
-                        "type": "function",
-                        "function": {"name": name, "arguments": ""},
-                    }
-                ],
-            }
-        )
-        # Stream the JSON arguments in a few pieces, like real providers do.
-        step = max(1, len(arguments) // 4)
-        for i in range(0, len(arguments), step):
-            self._chunk({"tool_calls": [{"index": 0, "function": {"arguments": arguments[i : i + step]}}]})
-            self.sent += 1
+        for index, (call_id, (name, args)) in enumerate(zip(ids, calls, strict=True)):
+            arguments = json.dumps(args)
+            self._chunk(
+                {
+                    **({"role": "assistant", "content": None} if index == 0 else {}),
+                    "tool_calls": [
+                        {
+                            "index": index,
+                            "id": call_id,
+                            "type": "function",
+                            "function": {"name": name, "arguments": ""},
+                        }
+                    ],
+                }
+            )
+            # Stream the JSON arguments in a few pieces, like real providers do.
+            step = max(1, len(arguments) // 4)
+            for i in range(0, len(arguments), step):
+                piece = arguments[i : i + step]
+                self._chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
+                self.sent += 1
         self.entry["chunks"] = self.sent
         self._finish("tool_calls")
 

@@ -482,3 +482,35 @@ async def test_error500ra_exhausts_retries(opencode: OpencodeServer) -> None:
     assert attempts == [1, 2, 3, 4, 5]
     assert err["name"] == "APIError" and err["data"]["isRetryable"] is True
     assert err["data"]["message"] == mm.ERROR500_MESSAGE and err["data"]["statusCode"] == 500
+
+
+@pytest.mark.asyncio
+async def test_script_mode_runs_todowrite_write_and_edit(opencode: OpencodeServer, mock_model: MockModel) -> None:
+    """``script``: one step per request, so a whole agent loop (todos, a new file, an edit) runs."""
+    proj = opencode.project_dir("scripted")
+    todos = [
+        {"content": "Write notes", "status": "completed", "priority": "high"},
+        {"content": "Edit notes", "status": "in_progress", "priority": "medium"},
+    ]
+    steps = [
+        {"tool": "todowrite", "args": {"todos": todos}},
+        {"tool": "write", "args": {"filePath": str(proj / "notes.txt"), "content": "one\ntwo\nthree\n"}},
+        {"tool": "edit", "args": {"filePath": str(proj / "notes.txt"), "oldString": "two", "newString": "2"}},
+        {"text": "All done."},
+    ]
+    mock_model.set_mode("script", steps=steps)
+    async with GlobalEvents(opencode) as ev, client(opencode) as c:
+        sid = await start_turn(c, str(proj), "fast", "take notes")
+        await ev.wait_for(of(sid, "session.idle"), timeout=60)
+        msgs = await messages(c, sid, str(proj))
+        todo = (await c.get(f"/session/{sid}/todo", params={"directory": str(proj)})).json()
+    tools = assistant_parts(msgs, "tool")
+    assert [(t["tool"], t["state"]["status"]) for t in tools] == [
+        ("todowrite", "completed"),
+        ("write", "completed"),
+        ("edit", "completed"),
+    ]
+    assert (proj / "notes.txt").read_text() == "one\n2\nthree\n"
+    assert [(t["content"], t["status"]) for t in todo] == [(t["content"], t["status"]) for t in todos]
+    assert assistant_parts(msgs, "text")[-1]["text"] == "All done."
+    assert any(of(sid, "todo.updated")(p) for p in ev.payloads)
