@@ -242,13 +242,13 @@ async def test_language_switch_at_runtime_relabels_footer_and_turns() -> None:
     async with app.run_test(size=(110, 32)) as pilot:
         await frame(pilot, app)
         assert "New thread" in footer_text(app)
-        await app.set_language("zh")
+        await app.language.set("zh")
         await frame(pilot, app)
         await pilot.pause(0.1)
         assert "新建会话" in footer_text(app)
         assert "已中断" in ui.last_turn(app).state_text()
         assert "已中断" in app.export_screenshot()
-        await app.set_language("en")
+        await app.language.set("en")
 
 
 async def test_palette_commands() -> None:

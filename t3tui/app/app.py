@@ -24,7 +24,7 @@ from textual.worker import Worker
 
 from t3tui import logs
 from t3tui.app import gcpolicy, keys
-from t3tui.app.commands import LANGUAGE_NAMES, Commands
+from t3tui.app.commands import Commands
 from t3tui.app.controllers.agents import Agents
 from t3tui.app.controllers.clipboard import Copier
 from t3tui.app.controllers.composer import Composer
@@ -33,6 +33,7 @@ from t3tui.app.controllers.editor import Editor
 from t3tui.app.controllers.export import Exporter
 from t3tui.app.controllers.frames import Frames
 from t3tui.app.controllers.interrupt import Interrupt
+from t3tui.app.controllers.language import Language
 from t3tui.app.controllers.models import Models
 from t3tui.app.controllers.providers import Providers
 from t3tui.app.controllers.requests import Requests
@@ -45,14 +46,13 @@ from t3tui.app.controllers.threads import Threads
 from t3tui.app.controllers.undo import Undo
 from t3tui.app.controllers.view_options import ViewOptions
 from t3tui.app.drafts import Drafts
-from t3tui.app.screens.base import LocalizedScreen
 from t3tui.app.screens.main import MainScreen
 from t3tui.app.switcher import PaletteThreads
 from t3tui.app.widgets.prompt import PromptArea
 from t3tui.app.widgets.request_panels import PermissionPanel, QuestionPanel
 from t3tui.app.widgets.sidebar import MORE
 from t3tui.eventlog import EventLogWriter
-from t3tui.i18n import available, catalog, t
+from t3tui.i18n import t
 from t3tui.opencode.client import OpencodeClient
 from t3tui.state.store import Store
 
@@ -112,6 +112,7 @@ class T3App(App[int]):
         self.copier = Copier(self)
         self.exporter = Exporter(self)
         self.view_options = ViewOptions(self)
+        self.language = Language(self)
         self.sending = Sending(self)
         self.providers = Providers(self)
         self.interrupt = Interrupt(self)
@@ -348,28 +349,6 @@ class T3App(App[int]):
         """Textual's palette, with a placeholder in the user's language."""
         if self.use_command_palette and not CommandPalette.is_open(self):
             self.push_screen(CommandPalette(placeholder=t("palette.placeholder"), id="--command-palette"))
-
-    def pick_language(self) -> None:
-        """``/lang``: the languages there are catalogs for."""
-        from t3tui.app.screens.dialogs import ChoiceScreen
-
-        choices = [(lang, LANGUAGE_NAMES.get(lang, lang)) for lang in available() if catalog(lang)]
-
-        def picked(lang: str | None) -> None:
-            if lang is not None:
-                self.run_worker(self.set_language(lang), exit_on_error=False)
-
-        self.push_screen(ChoiceScreen(t("lang.title"), choices, t.lang), picked)
-
-    async def set_language(self, lang: str) -> None:
-        t.set_language(lang)
-        keys.relabel(self, {"interrupt": self.escape_label})
-        for screen in self.screen_stack:
-            if isinstance(screen, LocalizedScreen):
-                screen.localize()
-        await self.main.retranslate(self.threads.current, self.threads.empty_text())
-        self.frames.request()
-        self.toast(t("toast.language", name=LANGUAGE_NAMES.get(lang, lang)))
 
     # -- what the main screen's widgets say ---------------------------------------------
 

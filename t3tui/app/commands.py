@@ -65,7 +65,7 @@ def palette_commands(app: T3App) -> list[SystemCommand]:
                 SystemCommand(
                     t("cmd.language", name=name),
                     t("cmd.language_help", name=name),
-                    lambda lang=lang: app.set_language(lang),
+                    lambda lang=lang: app.language.set(lang),
                 )
             )
     commands += [

@@ -254,7 +254,7 @@ class Composer:
             "details": lambda: app.run_action("toggle_details"),
             "timestamps": lambda: app.run_worker(app.view_options.toggle_timestamps(), exit_on_error=False),
             "theme": app.action_change_theme,
-            "lang": app.pick_language,
+            "lang": app.language.pick,
             "providers": app.action_providers,
             "help": self.help,
             "quit": lambda: app.run_action("quit"),
