@@ -250,7 +250,14 @@ def test_log_file_is_private(tmp_path: Path, umask022: None) -> None:
         path.chmod(0o644)
         logs.setup(tmp_path / "log")
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
-        logging.getLogger("t3tui.test").warning("a lone surrogate \udc80 does not break the log")
+        # Straight to t3tui's file handler: pytest's own capture (and xdist, which sends it
+        # between processes as UTF-8) is not what is tested here.
+        record = logging.LogRecord("t3tui.test", logging.WARNING, __file__, 1, "lone \udc80 here", None, None)
+        for h in logging.getLogger().handlers:
+            if h not in before:
+                h.handle(record)
+                h.flush()
+        assert "lone" in path.read_text(errors="replace")
     finally:
         for h in logging.getLogger().handlers:
             if h not in before:
