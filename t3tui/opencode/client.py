@@ -22,6 +22,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from t3tui import logs
 from t3tui.opencode import jsonsafe
+from t3tui.opencode.client_requests import RequestCalls
 from t3tui.opencode.sse import TooLarge, read_body
 from t3tui.opencode.wire import (
     DisposeResult,
@@ -139,7 +140,7 @@ def ascending_id(prefix: str) -> str:
     return f"{prefix}_{value & 0xFFFFFFFFFFFF:012x}{tail}"
 
 
-class OpencodeClient:
+class OpencodeClient(RequestCalls):
     """One object per server; inject it into the app (tests hand in a real server)."""
 
     def __init__(
@@ -343,6 +344,20 @@ class OpencodeClient:
         """One message with its parts; :class:`NotFoundError` if the server has none."""
         return await self.request("GET", f"/session/{session_id}/message/{message_id}", directory=directory)
 
+    async def todos(self, session_id: str, directory: str | None) -> Any:
+        """The thread's todo list, as its agent last wrote it (``[{content, status, priority}]``)."""
+        return await self.request("GET", f"/session/{session_id}/todo", directory=directory)
+
+    async def session_diff(
+        self, session_id: str, directory: str | None, message_id: str | None = None
+    ) -> Any:
+        """What the thread changed in its files (``[{file, patch, additions, deletions,
+        status}]``); with ``message_id``, what that turn changed."""
+        params = _given(messageID=message_id)
+        return await self.request(
+            "GET", f"/session/{session_id}/diff", directory=directory, params=params or None
+        )
+
     async def prompt_async(
         self,
         session_id: str,
@@ -463,35 +478,6 @@ class OpencodeClient:
 
     async def abort(self, session_id: str, directory: str | None) -> bool:
         return bool(await self.request("POST", f"/session/{session_id}/abort", directory=directory))
-
-    # -- permissions and questions ------------------------------------------------------
-
-    async def raw_permissions(self, directory: str) -> Any:
-        return await self.request("GET", "/permission", directory=directory)
-
-    async def reply_permission(
-        self, request_id: str, directory: str | None, reply: str, message: str | None = None
-    ) -> bool:
-        if reply not in ("once", "always", "reject"):
-            raise ValueError(f"unknown permission reply {reply!r}")
-        body: dict[str, Any] = {"reply": reply}
-        if message:
-            body["message"] = message
-        return bool(
-            await self.request("POST", f"/permission/{request_id}/reply", directory=directory, body=body)
-        )
-
-    async def raw_questions(self, directory: str) -> Any:
-        return await self.request("GET", "/question", directory=directory)
-
-    async def reply_question(self, request_id: str, directory: str | None, answers: list[list[str]]) -> bool:
-        body = {"answers": answers}
-        return bool(
-            await self.request("POST", f"/question/{request_id}/reply", directory=directory, body=body)
-        )
-
-    async def reject_question(self, request_id: str, directory: str | None) -> bool:
-        return bool(await self.request("POST", f"/question/{request_id}/reject", directory=directory))
 
     # -- configuration ------------------------------------------------------------------
 
