@@ -21,6 +21,7 @@ from typing import IO, Any
 from t3tui import logs, observations
 from t3tui.opencode import jsonsafe
 from t3tui.state.store import Store, Thread, Turn
+from t3tui.state.work import work_dump, work_summary
 
 SECRET_KEYS = frozenset(
     {"key", "apikey", "api_key", "password", "token", "access", "refresh", "authorization", "secret"}
@@ -378,7 +379,7 @@ def turn_dump(turn: Turn) -> dict[str, Any]:
 
 
 def thread_dump(th: Thread) -> dict[str, Any]:
-    return {
+    out = {
         "id": th.id,
         "directory": th.directory,
         "title": th.title,
@@ -389,6 +390,10 @@ def thread_dump(th: Thread) -> dict[str, Any]:
         "pendingPermissions": [_request_dump(p) for _, p in sorted(th.permissions.items())],
         "pendingQuestions": [_request_dump(q) for _, q in sorted(th.questions.items())],
     }
+    work = work_dump(th)  # only for a thread with todos, changed files, tokens or a cost
+    if work is not None:
+        out["work"] = work
+    return out
 
 
 def dump(store: Store) -> dict[str, Any]:
@@ -434,6 +439,7 @@ def summary(store: Store) -> str:
         for qid, q in sorted(th.questions.items()):
             asked = "; ".join(x.question for x in q.questions)
             lines.append(f"  ? question {qid}: {asked}")
+        lines += work_summary(th)
     return "\n".join(lines)
 
 

@@ -15,7 +15,9 @@ from typing import Any, Literal
 
 Obs = dict[str, Any]
 
-SnapshotKind = Literal["sessions", "session", "status", "messages", "permissions", "questions", "providers"]
+SnapshotKind = Literal[
+    "sessions", "session", "status", "messages", "permissions", "questions", "providers", "todos", "diff"
+]
 RefreshStatus = Literal["pending", "deferred", "completed"]
 Sent = Literal["unknown", "gave_up"]
 

@@ -162,6 +162,11 @@ class Message(Lean):
     model: ModelRef | None = None
     modelID: str | None = None
     providerID: str | None = None
+    # Read by state/work.py, whatever their shape: an answer's tokens and cost, a
+    # prompt's summary (its turn's diffs; ``true`` on a compaction's answer).
+    cost: Any = None
+    tokens: Any = None
+    summary: Any = None
 
 
 # --- parts ----------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from t3tui.opencode.wire import (
     Session,
     StatusRetry,
 )
+from t3tui.state import work as work_state
 
 ThreadStatus = Literal["ready", "running", "retrying", "error"]
 TurnState = Literal["queued", "running", "completed", "interrupted", "error"]
@@ -140,6 +141,7 @@ class MessageState:
         "completed",
         "model",
         "agent",
+        "work",
     )
 
     def __init__(self, message_id: str, thread: Thread) -> None:
@@ -156,6 +158,7 @@ class MessageState:
         self.completed: float | None = None
         self.model: str | None = None
         self.agent: str | None = None  # the agent a prompt was sent with
+        self.work: work_state.MessageWork | None = None  # tokens, cost; a prompt's diffs
 
     def describe(self, info: Message) -> None:
         self.described = True
@@ -170,6 +173,7 @@ class MessageState:
             self.model = f"{info.providerID}/{info.modelID}" if info.providerID else info.modelID
         elif info.model is not None and info.model.modelID:
             self.model = f"{info.model.providerID}/{info.model.modelID}"
+        self.work = work_state.describe(self.thread.work, self.work, info)
 
     def sorted_parts(self) -> list[PartState]:
         return [self.parts[k] for k in sorted(self.parts)]
@@ -365,6 +369,7 @@ class Thread:
         "dispose_gen",
         "aborted",
         "aborted_at",
+        "work",
     )
 
     def __init__(self, session_id: str, directory: str | None) -> None:
@@ -400,6 +405,7 @@ class Thread:
         # dispose that follows closed them.
         self.aborted: list[str] = []
         self.aborted_at: float | None = None
+        self.work = work_state.ThreadWork()  # todos, the server's diff (state/work.py)
 
     @property
     def active(self) -> bool:

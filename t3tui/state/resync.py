@@ -16,10 +16,12 @@ from t3tui.opencode.wire import PermissionRequest, QuestionRequest, Session
 from t3tui.state.index import Index
 from t3tui.state.parts import Parts
 from t3tui.state.providers import Providers
+from t3tui.state.records import Thread
 from t3tui.state.requests import Requests
 from t3tui.state.runs import Runs
 from t3tui.state.settlement import Settlement
 from t3tui.state.turns import Turns
+from t3tui.state.work import set_diffs, set_todos
 
 
 class Resync:
@@ -71,7 +73,18 @@ class Resync:
             self.providers.snapshot(data)
         elif kind == "session":
             self.turns.upsert_session(Session.model_validate(data), directory)
+        elif kind in ("todos", "diff"):
+            th = self.worked_on(snap["sessionID"], directory, data)
+            if th is not None:
+                (set_todos if kind == "todos" else set_diffs)(th.work, data)
         return 0
+
+    def worked_on(self, session_id: Any, directory: str | None, items: Any) -> Thread | None:
+        """The thread a todo list or a diff is about. An empty one (opencode sends an empty
+        ``session.diff`` every step) is no news for a session never seen: no thread for it."""
+        if isinstance(items, list) and items:
+            return self.index.thread(session_id, directory)
+        return self.index.known(session_id, directory)
 
     def status(self, directory: str | None, data: Any) -> None:
         """``GET /session/status`` of a directory: the sessions it names are busy or

@@ -43,6 +43,7 @@ from t3tui.state.resync import Resync
 from t3tui.state.runs import DISPOSE_WINDOW_MS, Runs
 from t3tui.state.settlement import Settlement
 from t3tui.state.turns import Turns
+from t3tui.state.work import set_diffs, set_todos
 
 __all__ = [
     "ACTIVE",
@@ -111,6 +112,8 @@ class Store:
             "question.asked": requests.on_question_asked,
             "question.replied": requests.on_question_done,
             "question.rejected": requests.on_question_done,
+            "todo.updated": self._on_todos,
+            "session.diff": self._on_session_diff,
             "global.disposed": self._on_global_disposed,
             "server.instance.disposed": self._on_instance_disposed,
         }
@@ -223,6 +226,16 @@ class Store:
             self.turns.prompt(action)
         elif kind == "refresh":
             self.provider_state.refresh(action)
+
+    def _on_todos(self, props: dict[str, Any], directory: str | None) -> None:
+        th = self.resync.worked_on(props.get("sessionID"), directory, props.get("todos"))
+        if th is not None:
+            set_todos(th.work, props.get("todos"))
+
+    def _on_session_diff(self, props: dict[str, Any], directory: str | None) -> None:
+        th = self.resync.worked_on(props.get("sessionID"), directory, props.get("diff"))
+        if th is not None:
+            set_diffs(th.work, props.get("diff"))
 
     def _on_global_disposed(self, props: dict[str, Any], directory: str | None) -> None:
         self._on_disposed(None)
