@@ -29,6 +29,7 @@ from t3tui.app.controllers.agents import Agents
 from t3tui.app.controllers.clipboard import Copier
 from t3tui.app.controllers.composer import Composer
 from t3tui.app.controllers.connection import Connection
+from t3tui.app.controllers.diffs import Diffs
 from t3tui.app.controllers.editor import Editor
 from t3tui.app.controllers.export import Exporter
 from t3tui.app.controllers.frames import Frames
@@ -110,6 +111,7 @@ class T3App(App[int]):
         self.thread_list = ThreadList(self)
         self.editor = Editor(self)
         self.copier = Copier(self)
+        self.diffs = Diffs(self)
         self.exporter = Exporter(self)
         self.view_options = ViewOptions(self)
         self.language = Language(self)
@@ -321,6 +323,10 @@ class T3App(App[int]):
     def action_fork_thread(self) -> None:
         """F8: fork the open thread from a prompt picked in its timeline."""
         self.thread_ops.fork()
+
+    def action_show_diff(self) -> None:
+        """F7: the diff of the edit card clicked last, else the whole thread's changes."""
+        self.diffs.key()
 
     def action_copy_reply(self) -> None:
         self.copier.copy()

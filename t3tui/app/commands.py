@@ -54,6 +54,7 @@ def palette_commands(app: T3App) -> list[SystemCommand]:
         SystemCommand(t("cmd.editor"), t("cmd.editor_help"), lambda: app.run_action("open_editor")),
         SystemCommand(t("cmd.expand_pastes"), t("cmd.expand_pastes_help"), main.prompt.action_expand_pastes),
         SystemCommand(t("cmd.copy"), t("cmd.copy_help"), app.copier.copy),
+        SystemCommand(t("cmd.diff"), t("cmd.diff_help"), app.diffs.key),
         SystemCommand(t("cmd.export"), t("cmd.export_help"), app.exporter.export),
         SystemCommand(t("cmd.details"), t("cmd.details_help"), app.action_toggle_details),
         SystemCommand(t("cmd.timestamps"), t("cmd.timestamps_help"), app.view_options.toggle_timestamps),

@@ -27,6 +27,9 @@ APP_BINDINGS = [
     Binding("f5", "copy_reply", "bind.copy", id="copy"),
     # Priority: the prompt (a TextArea) would take F6 for "select the line".
     Binding("f6", "toggle_details", "bind.details", id="details", show=False, priority=True),
+    # The diff of the edit card clicked last, else the whole thread's (controllers/diffs.py).
+    # Priority: the prompt (a TextArea) would take F7 for "select all".
+    Binding("f7", "show_diff", "bind.diff", id="diff", show=False, priority=True),
     Binding("f8", "fork_thread", "bind.fork", id="fork", show=False),
     Binding("ctrl+p", "command_palette", "bind.palette", id="palette", show=False, priority=True),
     Binding("f1", "toggle_keys", "bind.keys", id="keys", show=False),

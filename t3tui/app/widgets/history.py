@@ -501,6 +501,7 @@ class HistoryView(Widget):
         owner = owners[line] if 0 <= line < len(owners) else None
         detailed = any(p.type in ("reasoning", "tool") for msg in turn.messages() for p in msg.parts.values())
         ids = {owner} if owner else {turn.id} if detailed else set()
+        self.details.pointed_part = owner
         if ids:
             self.details.toggle(ids)  # at once: the next line drawn shows it
             self.post_message(self.Changed(self))

@@ -96,6 +96,7 @@ class DetailView(PlainText):
     def on_click(self, event: Click) -> None:
         if event.chain == 1 and not self.screen.selections:  # not the end of a selection
             event.stop()
+            self.details.pointed_part = self.part.id
             self.details.toggle({self.part.id})
             self.post_message(PartToggled(self.turn.id, {self.part.id}))
 
@@ -304,6 +305,7 @@ class TurnView(Vertical):
             parts = [p for msg in self.turn.messages() for p in msg.parts.values()]
             detailed = any(p.type in ("reasoning", "tool") for p in parts)
             ids = {self.turn.id} if detailed else set()
+            self.details.pointed_part = None
             self.details.toggle(ids)
             self.post_message(PartToggled(self.turn.id, ids))
 

@@ -11,12 +11,16 @@ from typing import Any
 
 from rich.text import Text
 
+from t3tui.app.widgets.diff_view import compact_diff
 from t3tui.i18n import t
-from t3tui.state.export import tool_output, tool_summary
+from t3tui.state.diffparse import EDIT_TOOLS, tool_diffs
+from t3tui.state.export import short_path, tool_output, tool_summary
 from t3tui.state.store import PartState, Turn
+from t3tui.state.work import FileDiff, totals
 from t3tui.text import clean, duration, one_line
 
 FULL_LINES = 2000  # a tool's output shown in full, up to this many lines
+DIFF_LINES = 30  # an edit's diff in its card, up to this many lines
 TOOL_ICONS = {"pending": "○", "running": "◐", "completed": "●", "error": "✕"}
 
 
@@ -28,6 +32,7 @@ class Details:
     flips one part, or every part of one turn (a click on it, Enter). A shell command
     the user ran shows its output unless flipped: that output is why it was run.
     ``version`` changes with each toggle, so the live turns know to redraw.
+    ``pointed_part`` is the tool call or reasoning clicked last (F7 opens an edit's diff).
     """
 
     def __init__(self) -> None:
@@ -35,6 +40,7 @@ class Details:
         self.flipped: set[str] = set()
         self.timestamps = False
         self.version = 0
+        self.pointed_part: str | None = None
 
     def shown(self, turn: Turn, part: PartState) -> bool:
         """Whether ``part`` (reasoning or a tool call) of ``turn`` shows in full."""
@@ -54,6 +60,7 @@ class Details:
     def forget(self) -> None:
         """Another thread opened: its parts start as the setting says."""
         self.flipped.clear()
+        self.pointed_part = None
         self.version += 1
 
 
@@ -70,11 +77,22 @@ def tool_line(data: Any, directory: str | None = None) -> Text:
         out.append(f"  {t('tool.' + status)}…", style="dim")
     elif status == "error":
         out.append(f"  ✕ {one_line(tool_output(data), 100)}", style="red")
+    elif diffs := _diffs(data):
+        added, removed = totals(diffs)
+        out.append(f"  +{added}", style="green")
+        out.append(f" -{removed}", style="red")
     else:
         body = tool_output(data).rstrip("\n")
         if body:
             out.append("  " + lines_text(body.count("\n") + 1), style="dim")
     return out
+
+
+def _diffs(data: Any) -> list[FileDiff]:
+    """The files an edit tool call changed (none for other tools)."""
+    if data.tool not in EDIT_TOOLS:
+        return []
+    return tool_diffs(data.tool, data.state.input, data.state.metadata)
 
 
 def lines_text(count: int) -> str:
@@ -95,6 +113,12 @@ def tool_text(data: Any, directory: str | None = None, full: bool = False) -> Te
     head.append(one_line(line, 200))
     label = t("tool." + status) if status in TOOL_ICONS else clean(status)
     head.append(f"  {TOOL_ICONS.get(status, '○')} {clean(data.tool or 'tool')} · {label}", style="dim")
+    diffs = _diffs(data) if status == "completed" else []
+    if diffs:
+        # An edit shows what it changed (a few lines; F7 opens the viewer), then its output.
+        head.append("\n")
+        head.append_text(compact_diff(diffs, DIFF_LINES, lambda path: short_path(path, directory)))
+        head.append("\n" + t("diff.card_hint"), style="dim")
     body = tool_output(data)
     if body:
         lines = clean(body).rstrip("\n").split("\n")
