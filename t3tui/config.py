@@ -27,7 +27,14 @@ KNOWN = {
     "theme": str,
     "opencode_path": str,
     "keys": dict,
+    "bell": bool,
+    "notify": str,
+    "attention_first": bool,
 }
+KIND_NAMES = {str: "a string", dict: "a table", bool: "true or false"}
+# How a thread that needs the user is announced (app/controllers/attention.py): an OSC 9
+# or OSC 777 desktop notification, whichever the terminal speaks ("auto"), or none.
+NOTIFY = ("auto", "osc9", "osc777", "off")
 ENV = {
     "url": "T3TUI_URL",
     "username": "T3TUI_USERNAME",
@@ -42,6 +49,9 @@ EXAMPLE = """\
 # language = "zh"                  # en, zh
 # theme = "textual-dark"
 # opencode_path = "/usr/local/bin/opencode"
+# bell = true                      # ring when a thread not on screen finishes, fails or asks
+# notify = "auto"                  # desktop notification then: auto, osc9, osc777, off
+# attention_first = false          # threads that need you first in the sidebar
 #
 # [keys]                           # remap keys by binding id
 # new_thread = "ctrl+t"
@@ -71,6 +81,9 @@ class Settings:
     theme: str | None = None
     opencode_path: str | None = None
     keys: dict[str, str] = field(default_factory=dict)
+    bell: bool = True
+    notify: str = "auto"
+    attention_first: bool | None = None  # None: as last toggled in the app
     path: Path | None = None
     problems: list[str] = field(default_factory=list)
     # Where each setting that has a value got it: "FILE:LINE" or "$VARIABLE".
@@ -110,9 +123,12 @@ def parse(text: str, path: Path) -> Settings:
             continue
         if not isinstance(value, kind):
             settings.problems.append(
-                f"{where}: '{key}' must be a {'table' if kind is dict else 'string'}, "
-                f"not {type(value).__name__}; using the default"
+                f"{where}: '{key}' must be {KIND_NAMES[kind]}, not {type(value).__name__}; using the default"
             )
+            continue
+        if kind is bool:
+            setattr(settings, key, value)
+            settings.sources[key] = where
             continue
         if key == "keys":
             for binding, keys in value.items():
@@ -131,6 +147,15 @@ def parse(text: str, path: Path) -> Settings:
         )
         settings.url = None
         settings.sources.pop("url", None)
+    notify = (settings.notify or "auto").lower()
+    if notify not in NOTIFY:
+        settings.problems.append(
+            f"{_where(path, text, 'notify')}: 'notify' must be one of {', '.join(NOTIFY)}, "
+            f"not {settings.notify!r}; using auto"
+        )
+        notify = "auto"
+        settings.sources.pop("notify", None)
+    settings.notify = notify
     return settings
 
 

@@ -97,6 +97,7 @@ def run_app(args: argparse.Namespace) -> int:
 
     try:
         from t3tui.app.app import T3App
+        from t3tui.app.controllers.attention import AttentionSettings
         from t3tui.opencode.client import OpencodeClient
 
         try:
@@ -114,6 +115,7 @@ def run_app(args: argparse.Namespace) -> int:
             theme=settings.theme,
             server_log=server.log_path if server is not None else None,
             initial_thread=args.session,
+            attention=AttentionSettings(settings.bell, settings.notify, settings.attention_first),
         )
         running.append(app)
         app.run()

@@ -26,6 +26,7 @@ from t3tui import logs
 from t3tui.app import gcpolicy, keys
 from t3tui.app.commands import Commands
 from t3tui.app.controllers.agents import Agents
+from t3tui.app.controllers.attention import Attention, AttentionSettings
 from t3tui.app.controllers.clipboard import Copier
 from t3tui.app.controllers.composer import Composer
 from t3tui.app.controllers.connection import Connection
@@ -92,6 +93,7 @@ class T3App(App[int]):
         keymap: dict[str, str] | None = None,
         theme: str | None = None,
         server_log: Path | None = None,
+        attention: AttentionSettings | None = None,
     ) -> None:
         t.set_language(lang)
         super().__init__()
@@ -121,6 +123,7 @@ class T3App(App[int]):
         self.requests = Requests(self)
         self.status = Status(self, server_log)
         self.connection = Connection(self)
+        self.attention = Attention(self, attention)
         self.links: list[ServerLink] = []
         self.add_server(
             client, directory=directory, store=store, capture=capture, connect=connect, watchdog=watchdog
@@ -179,6 +182,7 @@ class T3App(App[int]):
         (see gcpolicy), and the frame learns what to repaint."""
         self._freeze.observed(obs)
         self.frames.observed(obs)
+        self.attention.observed(obs)
 
     # -- start and stop -----------------------------------------------------------------
 
@@ -198,6 +202,7 @@ class T3App(App[int]):
         self.main.prompt.key_hook = self.composer.key
         self.agents.dress()
         self.view_options.apply()
+        self.attention.apply()
         await self.main.thread_view.show_thread(threads.current, threads.empty_text())
         self.frames.start()
         for link in self.links:
@@ -273,6 +278,8 @@ class T3App(App[int]):
                 return False  # there Esc means "back" (see the panels)
             th = self.threads.current
             return th is not None and th.active
+        if action == "cockpit":
+            return self.attention.any_pending()  # F9 shows while something waits
         if action in ("prev_thread", "next_thread"):
             return any(link.store.threads for link in self.links)
         return True
@@ -298,6 +305,10 @@ class T3App(App[int]):
     def action_toggle_sidebar(self) -> None:
         """F4: hide the sidebar (the thread takes the width), or show it again."""
         self.thread_list.toggle_sidebar()
+
+    def action_cockpit(self) -> None:
+        """F9: every pending permission and question, answered without switching threads."""
+        self.attention.open_cockpit()
 
     def action_interrupt(self) -> None:
         self.interrupt.press()

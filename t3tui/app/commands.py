@@ -25,6 +25,8 @@ def palette_commands(app: T3App) -> list[SystemCommand]:
         SystemCommand(t("cmd.switch_thread"), t("cmd.switch_thread_help"), app.thread_list.switch),
         SystemCommand(t("cmd.find_thread"), t("cmd.find_thread_help"), app.thread_list.start),
         SystemCommand(t("cmd.toggle_sidebar"), t("cmd.toggle_sidebar_help"), app.thread_list.toggle_sidebar),
+        SystemCommand(t("cmd.cockpit"), t("cmd.cockpit_help"), app.attention.open_cockpit),
+        SystemCommand(t("cmd.attention_first"), t("cmd.attention_first_help"), app.attention.toggle_first),
     ]
     if app.thread_list.listing().more:
         more = app.thread_list.more

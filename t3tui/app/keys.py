@@ -31,6 +31,8 @@ APP_BINDINGS = [
     # Priority: the prompt (a TextArea) would take F7 for "select all".
     Binding("f7", "show_diff", "bind.diff", id="diff", show=False, priority=True),
     Binding("f8", "fork_thread", "bind.fork", id="fork", show=False),
+    # Shown while a permission or question waits in any thread (see T3App.check_action).
+    Binding("f9", "cockpit", "bind.cockpit", id="cockpit"),
     Binding("ctrl+p", "command_palette", "bind.palette", id="palette", show=False, priority=True),
     Binding("f1", "toggle_keys", "bind.keys", id="keys", show=False),
     Binding("ctrl+q", "quit", "bind.quit", id="quit", priority=True),

@@ -81,6 +81,7 @@ class Frames:
         if not app.main.ready:
             return  # the app quit while the thread was drawn: its widgets are gone
         app.requests.sync()
+        app.attention.frame(dirty)  # signals, pending requests, the cockpit
         app.sync_footer()
         app.status.sync()
         app.agents.dress()  # a thread's agent shows once its history says which

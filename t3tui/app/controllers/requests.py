@@ -18,6 +18,12 @@ class Requests:
         self.app = app
         self._answered: set[str] = set()  # sent, not yet gone from the store
 
+    @property
+    def answered(self) -> set[str]:
+        """The requests answered here that the server has not yet confirmed (the cockpit
+        leaves them out too)."""
+        return self._answered
+
     def forget(self) -> None:
         """Another thread opened: its requests are all to show."""
         self._answered.clear()

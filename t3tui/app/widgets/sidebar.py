@@ -91,6 +91,25 @@ def ordered_threads(threads: Iterable[Thread]) -> list[tuple[str, list[tuple[int
     return [(d, rows) for _, d, rows in groups]
 
 
+def attention_split(threads: Iterable[Thread], unseen: set[str]) -> tuple[list[Thread], list[Thread]]:
+    """The threads that need the user, first those asking (a permission or a question),
+    then those that failed unseen, then those that finished unseen (each newest first);
+    and the others."""
+    rest: list[Thread] = []
+    urgent: list[tuple[int, float, str, Thread]] = []
+    for th in threads:
+        if th.permissions or th.questions:
+            rank = 0
+        elif th.id in unseen:
+            rank = 1 if th.status == "error" else 2
+        else:
+            rest.append(th)
+            continue
+        urgent.append((rank, -th.updated, th.id, th))
+    urgent.sort(key=lambda u: u[:3])
+    return rest, [u[3] for u in urgent]
+
+
 def _walk(th: Thread, depth: int, children: dict[str, list[Thread]], out: list[tuple[int, Thread]]) -> None:
     """A thread, then its children (subagents) nested under it."""
     out.append((depth, th))
@@ -151,6 +170,7 @@ class Sidebar(OptionList):
         self._current: str | None = None
         self.thread_ids: list[str] = []
         self.expanded: set[str] = set()  # directories that show all their threads
+        self.attention_first = False  # threads that need the user in a group of their own, first
         self._last: tuple[Sequence[Store], str | None, set[str], bool, Listing] | None = None
 
     def rebuild(
@@ -171,7 +191,15 @@ class Sidebar(OptionList):
         width = max(12, (self.scrollable_content_region.width or 40) - 3)
         rows: list[tuple[str | None, Text]] = []
         words = title_words(listing.query)
-        shown = (th for store in stores for th in store.threads.values() if not words or matches(th, words))
+        shown: Iterable[Thread] = (
+            th for store in stores for th in store.threads.values() if not words or matches(th, words)
+        )
+        if self.attention_first:
+            shown, urgent = attention_split(shown, unseen)
+            if urgent:
+                rows.append((None, Text(t("sidebar.attention"), style="bold yellow")))
+            for th in urgent:
+                rows.append((th.id, self._row(th, 0, current, unseen, width, now, short_dir(th.directory))))
         budget = MAX_MATCHES
         for directory, items in ordered_threads(shown):
             rows.append((None, Text(short_dir(directory), style="bold dim")))
@@ -198,17 +226,7 @@ class Sidebar(OptionList):
                 hidden = len(items) - len(kept)
                 items = kept
             for depth, th in items:
-                label = Text("  " * depth + ("└ " if depth else ""))
-                marker = "▸ " if th.id == current else "  "
-                label.append(marker, style="bold")
-                label.append(
-                    one_line(th.title or t("sidebar.untitled"), max(8, width - 2 * depth - 2)),
-                    style="bold" if th.id == current else "",
-                )
-                text, style = badge(th, now, th.id in unseen)
-                if text:
-                    label.append("\n" + "  " * (depth + 2) + text, style=style)
-                rows.append((th.id, label))
+                rows.append((th.id, self._row(th, depth, current, unseen, width, now)))
             if hidden and words:
                 rows.append((None, Text(t("sidebar.more_matches", count=hidden), style="dim italic")))
             elif hidden:
@@ -244,6 +262,26 @@ class Sidebar(OptionList):
         if words and highlighted not in self.thread_ids and self.thread_ids:
             highlighted = self.thread_ids[0]  # the best match, for Enter in the filter
         self._follow(highlighted)
+
+    @staticmethod
+    def _row(
+        th: Thread, depth: int, current: str | None, unseen: set[str], width: int, now: float, where: str = ""
+    ) -> Text:
+        """A thread's row: its title, then its badge (and ``where`` it is, in the attention group)."""
+        label = Text("  " * depth + ("└ " if depth else ""))
+        marker = "▸ " if th.id == current else "  "
+        label.append(marker, style="bold")
+        label.append(
+            one_line(th.title or t("sidebar.untitled"), max(8, width - 2 * depth - 2)),
+            style="bold" if th.id == current else "",
+        )
+        text, style = badge(th, now, th.id in unseen)
+        if text:
+            label.append("\n" + "  " * (depth + 2) + text, style=style)
+        if where:
+            place = one_line(where, max(8, width - 2 * depth - 4))
+            label.append("\n" + "  " * (depth + 2) + place, style="dim")
+        return label
 
     @on(OptionList.OptionSelected)
     def _expand(self, event: OptionList.OptionSelected) -> None:
