@@ -47,6 +47,7 @@ from t3tui.app.controllers.thread_ops import ThreadOps
 from t3tui.app.controllers.threads import Threads
 from t3tui.app.controllers.undo import Undo
 from t3tui.app.controllers.view_options import ViewOptions
+from t3tui.app.controllers.work import Work
 from t3tui.app.drafts import Drafts
 from t3tui.app.screens.main import MainScreen
 from t3tui.app.switcher import PaletteThreads
@@ -116,6 +117,7 @@ class T3App(App[int]):
         self.diffs = Diffs(self)
         self.exporter = Exporter(self)
         self.view_options = ViewOptions(self)
+        self.work = Work(self)
         self.language = Language(self)
         self.sending = Sending(self)
         self.providers = Providers(self)
@@ -309,6 +311,9 @@ class T3App(App[int]):
     def action_cockpit(self) -> None:
         """F9: every pending permission and question, answered without switching threads."""
         self.attention.open_cockpit()
+
+    def action_work_panel(self) -> None:
+        self.work.toggle()
 
     def action_interrupt(self) -> None:
         self.interrupt.press()

@@ -19,6 +19,8 @@ APP_BINDINGS = [
     # As opencode's session list (its <leader>l): every thread, filtered as you type.
     Binding("ctrl+l", "switch_thread", "bind.switch_thread", id="switch_thread", show=False),
     Binding("f4", "toggle_sidebar", "bind.toggle_sidebar", id="toggle_sidebar", show=False),
+    # In the footer when the terminal is wide enough for the panel (controllers/work.py).
+    Binding("f12", "work_panel", "bind.work_panel", id="work_panel", show=False),
     Binding("escape", "interrupt", "bind.interrupt", id="interrupt"),
     # Priority: the picker opens before the keys typed right after Ctrl+O are handed on
     # (else a fast typist's filter lands in the prompt).
@@ -64,3 +66,11 @@ def relabel_tree(root: DOMNode) -> None:
     relabel(root)
     for node in root.query("*"):
         relabel(node)
+
+
+def show(node: DOMNode, binding_id: str, shown: bool) -> None:
+    """Show the binding ``binding_id`` of ``node`` in the footer, or not (a key the footer
+    has room for only on a wide terminal); it works either way."""
+    bindings = node._bindings.key_to_bindings
+    for key, items in bindings.items():
+        bindings[key] = [replace(b, show=shown) if b.id == binding_id else b for b in items]

@@ -51,7 +51,13 @@ MOCK_MODELS = (
     "error500ra",
     "error400",
     "reasoning",
+    "priced",
 )
+# The one mock model that costs something and has a context window (the work panel's
+# tests): dollars per million tokens, and a window small enough that the share in use
+# shows. Its usable window (1,000 less the 100 it may write) is far above what the mock
+# reports (10 tokens in per request), so opencode never compacts a thread of it.
+PRICED = {"cost": {"input": 1000, "output": 2000}, "limit": {"context": 1000, "output": 100}}
 
 OFFLINE_ENV = {
     "OPENCODE_DISABLE_MODELS_FETCH": "true",
@@ -210,6 +216,8 @@ def mock_provider_config(model_base_url: str) -> dict:
         spec: dict = {"name": f"Mock {m}", "tool_call": True}
         if m == "reasoning":
             spec["reasoning"] = True
+        if m == "priced":
+            spec.update(PRICED)
         models[m] = spec
     return {
         "$schema": "https://opencode.ai/config.json",

@@ -295,6 +295,11 @@ async def drive(server: OpencodeServer, exchange: Exchange) -> None:
         message = await c.raw_message(sid, mid, directory)
         assert [p["filename"] for p in message["parts"] if p["type"] == "file"] == ["src/main.py#1-2", "src/"]
 
+        # The work panel's: the thread's todo list and what it changed (all of it, one turn).
+        assert isinstance(await c.todos(sid, directory), list)
+        assert isinstance(await c.session_diff(sid, directory), list)
+        assert isinstance(await c.session_diff(sid, directory, mid), list)
+
         renamed = await c.rename_session(sid, directory, "contract renamed")
         assert renamed.title == "contract renamed"
 

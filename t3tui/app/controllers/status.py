@@ -10,11 +10,13 @@ from rich.text import Text
 from t3tui import logs
 from t3tui.app.controllers.agents import label
 from t3tui.app.widgets.sidebar import short_dir
+from t3tui.app.widgets.work_panel import money, short_count
 from t3tui.i18n import t
 
 if TYPE_CHECKING:
     from t3tui.app.app import T3App
     from t3tui.app.controllers.server import ServerLink
+    from t3tui.state.work import WorkView
 
 SEP = (" │ ", "dim")
 
@@ -29,7 +31,9 @@ class Status:
     def sync(self) -> None:
         main = self.app.main
         link = self.app.threads.link
-        main.status_line.update(self.line(link))
+        shown = self.app.work.sync()  # the work panel shows these numbers too
+        width = (main.status_line.size.width or self.app.size.width) - 2  # its padding
+        main.status_line.update(self.usage(self.line(link), shown, width))
         banner = main.banner
         text = self.banner(link)
         if text is None:
@@ -84,6 +88,26 @@ class Status:
             line.append_text(Text.assemble(SEP, (model, "dim"), shown))
         if link.store.refresh_pending:
             line.append_text(Text.assemble(SEP, (t("status.refresh_pending"), "bold yellow")))
+        return line
+
+    def usage(self, line: Text, shown: WorkView | None, width: int) -> Text:
+        """``line`` with the open thread's cost and the total over every thread (when
+        anything cost something), then its tokens in context if there is room."""
+        total = self.app.work.total_cost(shown)
+        cost = shown.cost if shown is not None else None
+        if cost or total:
+            spent = t("status.cost", cost=money(cost or 0.0), total=money(total))
+            line.append_text(Text.assemble(SEP, (spent, "bold")))
+        if shown is not None and shown.context:
+            percent = shown.percent
+            tokens = short_count(shown.context)
+            text = (
+                t("status.tokens", tokens=tokens)
+                if percent is None
+                else t("status.tokens_percent", tokens=tokens, percent=percent)
+            )
+            if line.cell_len + len(SEP[0]) + Text(text).cell_len <= width:
+                line.append_text(Text.assemble(SEP, (text, "dim")))
         return line
 
     def banner(self, link: ServerLink) -> str | None:

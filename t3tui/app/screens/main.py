@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, cast
 
-from textual import getters, on
+from textual import events, getters, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widget import AwaitMount, MountError, Widget
@@ -18,6 +18,7 @@ from t3tui.app.widgets.prompt import PromptArea
 from t3tui.app.widgets.request_panels import PermissionPanel, QuestionPanel
 from t3tui.app.widgets.sidebar import FilterInput, Sidebar
 from t3tui.app.widgets.thread_view import ThreadView
+from t3tui.app.widgets.work_panel import FileList, WorkPanel
 from t3tui.i18n import t
 from t3tui.state.store import Thread
 
@@ -42,6 +43,7 @@ class MainScreen(LocalizedScreen[None]):
     hint = getters.query_one("#hint", PlainText)
     completion = getters.query_one(Completion)
     prompt = getters.query_one(PromptArea)
+    work_panel = getters.query_one(WorkPanel)
 
     def __init__(
         self,
@@ -72,6 +74,7 @@ class MainScreen(LocalizedScreen[None]):
                 yield PlainText("", id="hint")
                 yield Completion(id="completion")
                 yield PromptArea(self.prompt_history, id="prompt")
+            yield WorkPanel(id="work")
         yield Footer()
 
     async def on_mount(self) -> None:
@@ -84,6 +87,8 @@ class MainScreen(LocalizedScreen[None]):
         self.banner.display = False
         self.completion.display = False
         self.sidebar_filter.display = False
+        self.work_panel.display = False
+        cast("T3App", self.app).work.fit(self.size.width)  # shown on a wide terminal
         await self._started()
 
     def mount(
@@ -122,6 +127,7 @@ class MainScreen(LocalizedScreen[None]):
     async def retranslate(self, thread: Thread | None, empty_text: str) -> None:
         """The language changed: draw again what was drawn in the old one."""
         self.sidebar.redraw()
+        self.work_panel.redraw()
         await self.thread_view.show_thread(thread, empty_text)
         permission, question = self.permission.request, self.question.request
         self.permission.request = self.question.request = None
@@ -185,6 +191,20 @@ class MainScreen(LocalizedScreen[None]):
     @on(FilterInput.ToList)
     def _filter_to_list(self) -> None:
         self.sidebar.focus()
+
+    # -- the work panel (controllers/work.py does the work) ---------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self.ready:
+            cast("T3App", self.app).work.fit(event.size.width)
+
+    @on(WorkPanel.FileChosen)
+    def _file_chosen(self, event: WorkPanel.FileChosen) -> None:
+        cast("T3App", self.app).work.chosen(event.file)
+
+    @on(FileList.Leave)
+    def _work_left(self) -> None:
+        self.prompt.focus()
 
     @on(PromptArea.ScrollThread)
     def _scroll_thread(self, event: PromptArea.ScrollThread) -> None:
