@@ -226,6 +226,9 @@ class Attention:
                     self.first_seen.setdefault(rid, now)
             else:
                 self.asking.discard(sid)
+        if len(self.first_seen) > RUNG:  # forget the requests no longer pending
+            live = {p.request.id for p in self.pending()}
+            self.first_seen = {rid: seen for rid, seen in self.first_seen.items() if rid in live}
         if self._asked:
             self._check_asked()
         if self._ended:
