@@ -129,7 +129,7 @@ def lexer_for(path: str) -> Any:
 class _Prepared:
     """A file's rows as the view draws them: shown text, widths, what replaces what."""
 
-    __slots__ = ("file", "rows", "texts", "widths", "partner", "number", "side", "position")
+    __slots__ = ("file", "rows", "texts", "widths", "partner", "changes", "number", "side", "position")
 
     def __init__(self, file: DiffFile) -> None:
         self.file = file
@@ -138,6 +138,7 @@ class _Prepared:
         self.texts = [_shown(row.text) for row in rows]
         self.widths = [_cells(text) for text in self.texts]
         self.partner = pairs(rows)
+        self.changes: dict[int, tuple[list[tuple[int, int]], list[tuple[int, int]]]] = {}  # by removed row
         biggest = max((max(row.old or 0, row.new or 0) for row in rows), default=0)
         self.number = max(2, len(str(biggest)))
         # Each line's place in its side (old: context and removed; new: context and
@@ -265,6 +266,7 @@ class Colours:
         self.view = view
         self.chunks: dict[tuple[int, int, int], list[Text]] = {}
         self.wanted: dict[tuple[int, int, int], None] = {}
+        self.later: dict[tuple[int, int, int], None] = {}  # the chunk after each one asked for
         self.lock = threading.Lock()
         self.running = False
         self.plain: set[int] = set()  # entries drawn plain
@@ -273,6 +275,7 @@ class Colours:
         with self.lock:
             self.chunks.clear()
             self.wanted.clear()
+            self.later.clear()
         self.plain.clear()
 
     @property
@@ -291,14 +294,21 @@ class Colours:
             start = False
             if chunk is None:
                 self.wanted[key] = None
+                after = (fi, side, key[2] + 1)
+                if after not in self.chunks and (key[2] + 1) * CHUNK < len(prepared.side[side]):
+                    self.later[after] = None  # paging on finds it ready
                 start = not self.running
                 self.running = True
         if chunk is not None:
             return chunk[position % CHUNK]
         self.plain.add(index)
         if start:
-            self.view.run_worker(self.work, thread=True, group="diff-colours", exit_on_error=False)
+            # After this frame: the first screen is drawn before the lexer competes with it.
+            self.view.call_after_refresh(self.start)
         return None
+
+    def start(self) -> None:
+        self.view.run_worker(self.work, thread=True, group="diff-colours", exit_on_error=False)
 
     def work(self) -> None:
         """The worker: colour the chunks asked for, newest first, until none is left."""
@@ -307,18 +317,25 @@ class Colours:
         theme = "ansi_dark" if dark else "ansi_light"
         while True:
             with self.lock:
-                if not self.wanted:
+                queue = self.wanted or self.later
+                if not queue:
                     self.running = False
                     return
-                key = next(reversed(self.wanted))
-                del self.wanted[key]
+                key = next(reversed(queue))
+                del queue[key]
+                if key in self.chunks:
+                    continue
                 files = self.view.files
             fi, side, chunk = key
             if fi >= len(files):
                 continue
             prepared = files[fi]
             rows = prepared.side[side][chunk * CHUNK : (chunk + 1) * CHUNK]
-            lines = highlight([prepared.texts[i] for i in rows], prepared.file.diff.file, theme)
+            texts = [prepared.texts[i] for i in rows]
+            try:
+                lines = highlight(texts, prepared.file.diff.file, theme)
+            except Exception:  # a lexer that fails on odd text: that chunk stays plain
+                lines = [Text(text) for text in texts]
             with self.lock:
                 if self.view.files is files:
                     self.chunks[key] = lines
@@ -328,6 +345,8 @@ class Colours:
                 return
 
     def arrived(self) -> None:
+        if not self.plain:
+            return  # a chunk made ahead: nothing on screen waits for it
         view = self.view
         for index in self.plain:
             view.discard(index)
@@ -389,6 +408,7 @@ class DiffView(ScrollView, can_focus=True):
         self._width = 0
         self.plan = Layout([], 0, False)
         self._cache: LRUCache[int, list[Strip]] = LRUCache(CACHE)
+        self._styles: dict[str, Style] = {}
         self.colours = Colours(self)
         self._top_file = -1
         self.colour = True  # off: plain text (tests, or a slow machine by choice)
@@ -515,6 +535,7 @@ class DiffView(ScrollView, can_focus=True):
 
     def restyle(self) -> None:
         self.colours.clear()
+        self._styles.clear()
         self._cache.clear()
         self.notify_style_update()
         self.refresh()
@@ -544,12 +565,23 @@ class DiffView(ScrollView, can_focus=True):
                 yield strip.text.rstrip()
 
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(f"diff--{name}")
+        """A component style (cached: reading one from the CSS costs more than a line)."""
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.get_component_rich_style(f"diff--{name}")
+        return style
+
+    @property
+    def _base(self) -> Style:
+        style = self._styles.get("")
+        if style is None:
+            style = self._styles[""] = self.rich_style
+        return style
 
     def _render_entry(self, index: int) -> list[Strip]:
         kind, fi, a, b = self.entries[index]
         width = self._width
-        base = self.rich_style
+        base = self._base
         if kind == GAP:
             return [Strip.blank(width, base)]
         prepared = self.files[fi]
@@ -563,7 +595,8 @@ class DiffView(ScrollView, can_focus=True):
                 return [self._full(Text(prepared.texts[a], style=self._style("hunk")), width, crop=True)]
             if row.kind in (META, NOTE):
                 style = self._style("meta")
-                return self._pieces(Text(prepared.texts[a], style=style), width, style)
+                pieces = self._pieces(Text(prepared.texts[a], style=style), width, style)
+                return [Strip(segments, width) for segments in pieces]
             if self.plan.split:
                 left = self._side_lines(index, fi, a, 0, (width - 1) // 2)
                 right = self._side_lines(index, fi, a, 1, width - 1 - (width - 1) // 2)
@@ -611,18 +644,27 @@ class DiffView(ScrollView, can_focus=True):
         partner = prepared.partner.get(i)
         if partner is not None:
             old, new = (i, partner) if kind == REMOVED else (partner, i)
-            spans = changed_spans(prepared.texts[old], prepared.texts[new])[0 if kind == REMOVED else 1]
+            both = prepared.changes.get(old)
+            if both is None:
+                both = prepared.changes[old] = changed_spans(prepared.texts[old], prepared.texts[new])
+            spans = both[0 if kind == REMOVED else 1]
             name = "removed-change" if kind == REMOVED else "added-change"
             change = Style(bgcolor=self._style(name).bgcolor)
             for start, end in spans:
                 text.stylize(change, start, end)
         return text
 
-    def _pieces(self, text: Text, width: int, style: Style) -> list[Strip]:
+    def _pieces(self, text: Text, width: int, style: Style) -> list[list[Segment]]:
+        """``text`` wrapped at ``width``: each line's segments, padded to the width."""
         console = self.app.console
-        return [
-            _strip(piece, console, style).adjust_cell_length(width, style) for piece in _wrap(text, width)
-        ]
+        out = []
+        for piece in _wrap(text, width):
+            segments = list(Segment.apply_style(piece.render(console), style))
+            pad = width - piece.cell_len
+            if pad > 0:
+                segments.append(Segment(" " * pad, style))
+            out.append(segments)
+        return out
 
     def _gutter(self, row: Row) -> tuple[Style, Style, str]:
         kind = row.kind
@@ -646,11 +688,10 @@ class DiffView(ScrollView, can_focus=True):
         for k, piece in enumerate(body):
             gutter = f"{old} {new} " if k == 0 else " " * (2 * n + 2)
             mark = sign if k == 0 else "  "
-            segments = [Segment(gutter, number_style), Segment(mark, sign_style), *piece]
-            out.append(Strip(segments, width))
+            out.append(Strip([Segment(gutter, number_style), Segment(mark, sign_style), *piece], width))
         return out
 
-    def _side_lines(self, index: int, fi: int, i: int, side: int, width: int) -> list[Strip]:
+    def _side_lines(self, index: int, fi: int, i: int, side: int, width: int) -> list[list[Segment]]:
         prepared = self.files[fi]
         row = prepared.rows[i]
         n = prepared.number
@@ -660,28 +701,33 @@ class DiffView(ScrollView, can_focus=True):
         line_style = text.style if isinstance(text.style, Style) else Style()
         body = self._pieces(text, max(1, width - n - 3), line_style)
         shown = f"{number:>{n}} " if number is not None else " " * (n + 1)
-        out = []
-        for k, piece in enumerate(body):
-            segments = [
+        return [
+            [
                 Segment(shown if k == 0 else " " * (n + 1), number_style),
                 Segment(sign if k == 0 else "  ", sign_style),
                 *piece,
             ]
-            out.append(Strip(segments, width))
-        return out
+            for k, piece in enumerate(body)
+        ]
 
-    def _join(self, left: list[Strip], right: list[Strip], half: int, width: int) -> list[Strip]:
-        base = self.rich_style
-        rule = Strip([Segment("│", self._style("rule"))], 1)
-        height = max(len(left), len(right), 1)
-        blank_left = Strip.blank(half, base)
-        blank_right = Strip.blank(width - 1 - half, base)
-        out = []
-        for k in range(height):
-            lhs = left[k] if k < len(left) else blank_left
-            rhs = right[k] if k < len(right) else blank_right
-            out.append(Strip.join([lhs, rule, rhs]))
-        return out
+    def _join(
+        self, left: list[list[Segment]], right: list[list[Segment]], half: int, width: int
+    ) -> list[Strip]:
+        base = self._base
+        rule = Segment("│", self._style("rule"))
+        blank_left = [Segment(" " * half, base)]
+        blank_right = [Segment(" " * (width - 1 - half), base)]
+        return [
+            Strip(
+                [
+                    *(left[k] if k < len(left) else blank_left),
+                    rule,
+                    *(right[k] if k < len(right) else blank_right),
+                ],
+                width,
+            )
+            for k in range(max(len(left), len(right), 1))
+        ]
 
     # -- colours --------------------------------------------------------------------------
 
