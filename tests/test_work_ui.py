@@ -381,27 +381,28 @@ async def test_the_language_switch_draws_the_panel_again() -> None:
 # -- fetched from the server ------------------------------------------------------------------
 
 
-def work_server(todos: Any) -> SSEServer:
-    srv = SSEServer([Script(ending="eof"), Script(ending="heartbeat")], default=Script(ending="heartbeat"))
-    srv.rest.update({"/agent": [], "/command": [], f"/session/{SID}/todo": todos, f"/session/{SID}/diff": []})
-    return srv
+def hang_up(srv: SSEServer) -> None:
+    """The server drops every connection it holds (the event stream too): the app reconnects."""
+    for writer in list(srv._writers):
+        writer.transport.abort()
 
 
 async def test_the_todos_are_fetched_on_open_and_after_a_reconnect() -> None:
-    async with work_server([todo("From the server", "in_progress")]) as srv:
+    srv = SSEServer(default=Script(ending="heartbeat"))
+    todos = f"/session/{SID}/todo"
+    srv.rest.update({"/agent": [], "/command": [], todos: [todo("From the server", "in_progress")]})
+    srv.rest[f"/session/{SID}/diff"] = []
+    async with srv:
         app = ui.make_app(
             ui.make_store([session(SID, "Fetched")]), connect=True, client=OpencodeClient(srv.url)
         )
         async with app.run_test(size=WIDE) as pilot:
             await wait_for(pilot, app, lambda: "▶ From the server" in panel_text(app))
-            # The first stream ended (eof) and the second opened: asked again.
-            srv.rest[f"/session/{SID}/todo"] = [
-                todo("From the server", "completed"),
-                todo("After", "pending"),
-            ]
-            await wait_for(pilot, app, lambda: len(srv.event_requests()) >= 2)
+            assert len(srv.paths(todos)) == 1  # once per thread and connection, not per frame
+            srv.rest[todos] = [todo("From the server", "completed"), todo("After", "pending")]
+            hang_up(srv)
             await wait_for(pilot, app, lambda: "○ After" in panel_text(app))
-            assert len(srv.paths(f"/session/{SID}/todo")) >= 2
+            assert len(srv.event_requests()) >= 2 and len(srv.paths(todos)) >= 2
             assert all(r.query.get("directory") == ui.DIR for r in srv.paths(f"/session/{SID}/diff"))
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from t3tui.state.records import Thread
@@ -53,9 +53,9 @@ class FileDiff:
     status: str = "modified"  # added, modified, deleted
 
 
-@dataclass(frozen=True, slots=True)
-class Usage:
-    """The tokens of one answer (one model call, the last step of it)."""
+class Usage(NamedTuple):
+    """The tokens of one answer (one model call, the last step of it). A tuple: the store
+    makes one per answer it reads, thousands for a long thread."""
 
     input: int = 0
     output: int = 0
@@ -65,13 +65,12 @@ class Usage:
 
     @property
     def total(self) -> int:
-        """What the answer held in the model's context (opencode's sum, not its ``total``,
-        which leaves the cache out)."""
+        """What the answer held in the model's context: the sum of its parts, as opencode's
+        sidebar counts it (not the server's ``total``)."""
         return self.input + self.output + self.reasoning + self.cache_read + self.cache_write
 
 
-@dataclass(frozen=True, slots=True)
-class MessageWork:
+class MessageWork(NamedTuple):
     """What one message says of the work: an answer's tokens, cost and model; a prompt's
     ``summary.diffs`` (the files its turn changed)."""
 
@@ -138,16 +137,16 @@ class WorkView:
 
 
 def _int(value: Any) -> int:
-    ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value < _MAX_COUNT
-    return value if ok else 0
+    """A count, or 0 for anything else (a bool, a negative or absurd number, a string)."""
+    return value if type(value) is int and 0 <= value < _MAX_COUNT else 0
 
 
 def _money(value: Any) -> float | None:
     """Dollars, or None for anything that is not a finite amount (NaN, a string, a bool)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    value = float(value)
-    return value if math.isfinite(value) and 0 <= value < _MAX_COST else None
+    kind = type(value)
+    if kind is not float and kind is not int:
+        return None  # a string, a bool, None
+    return float(value) if 0 <= value < _MAX_COST else None  # NaN and infinities fail too
 
 
 def _str(value: Any) -> str | None:
@@ -212,15 +211,12 @@ def read_usage(raw: Any) -> Usage | None:
     """An answer's ``tokens``, or None when it has none (not an object)."""
     if not isinstance(raw, dict):
         return None
-    cache = raw.get("cache")
-    cache = cache if isinstance(cache, dict) else {}
-    return Usage(
-        input=_int(raw.get("input")),
-        output=_int(raw.get("output")),
-        reasoning=_int(raw.get("reasoning")),
-        cache_read=_int(cache.get("read")),
-        cache_write=_int(cache.get("write")),
-    )
+    get = raw.get
+    cache = get("cache")
+    read = write = 0
+    if type(cache) is dict:
+        read, write = _int(cache.get("read")), _int(cache.get("write"))
+    return Usage(_int(get("input")), _int(get("output")), _int(get("reasoning")), read, write)
 
 
 def read_message_work(info: Any) -> MessageWork | None:
@@ -233,10 +229,10 @@ def read_message_work(info: Any) -> MessageWork | None:
     cost = _money(info.cost)
     if usage is None and cost is None:
         return None
-    provider, model = _str(info.providerID), _str(info.modelID)
-    if model is None and info.model is not None:
-        provider, model = _str(info.model.providerID), _str(info.model.modelID)
-    return MessageWork(usage=usage, cost=cost, provider=provider, model=model)
+    provider, model = info.providerID, info.modelID
+    if not model and info.model is not None:
+        provider, model = info.model.providerID, info.model.modelID
+    return MessageWork(usage, cost, provider or None, model or None)
 
 
 # -- what the store keeps -----------------------------------------------------------------
