@@ -268,6 +268,20 @@ async def test_todo_text_is_shown_literally() -> None:
         assert "▶ [/bold]␛[2J<U+202E> gnp.exe" in panel_text(app)
 
 
+async def test_a_huge_change_lists_300_files_and_says_how_many_more() -> None:
+    """A change of a whole repository: the list stays short (each row costs the list a
+    layout at each change); the viewer still has every file."""
+    diffs = [file_diff(f"pkg/mod_{i:04d}.py", 1, 1) for i in range(1000)]
+    diffs.append(file_diff("evil/\x1b[31mred\u202e.py", 1, 0))
+    app = app_with([session(SID, "Everything"), *worked_turn(SID, diffs, context=1000)])
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_for(pilot, app, lambda: "Modified files 1001" in panel_text(app))
+        files = app.main.work_panel.query_one(FileList)
+        assert files.option_count == 301
+        assert "… 701 more files (all in the diff viewer)" in str(files.get_option_at_index(300).prompt)
+        assert "evil/␛[31mred<U+202E>.py" in str(files.get_option_at_index(0).prompt)
+
+
 async def test_streamed_text_never_redraws_the_panel() -> None:
     """A 300-delta burst repaints the thread 30 times a second; the panel draws nothing
     until its todos change."""

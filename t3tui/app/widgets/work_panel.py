@@ -33,6 +33,9 @@ MARKS = {
     "cancelled": ("✗", "dim", "dim strike"),
 }
 ADDED, REMOVED = "green", "red"
+# Files listed at most (a change of a whole repository lists thousands: the rest is one
+# line, and every file is still in the diff viewer).
+MAX_FILES = 300
 
 
 def money(cost: float) -> str:
@@ -230,9 +233,14 @@ class WorkPanel(Vertical):
         """The file rows, the cursor kept on the file it was on."""
         highlighted = files.highlighted_option.id if files.highlighted_option is not None else None
         width = self._width
+        shown = diffs[:MAX_FILES]
+        rows = [Option(file_row(d, width), id=d.file) for d in shown]
+        if len(diffs) > len(shown):
+            more = Text(t("work.more_files", count=len(diffs) - len(shown)), style="dim italic")
+            rows.append(Option(more, disabled=True))
         files.clear_options()
-        files.add_options([Option(file_row(d, width), id=d.file) for d in diffs])
-        names = [d.file for d in diffs]
+        files.add_options(rows)
+        names = [d.file for d in shown]
         if highlighted in names:
             files.highlighted = names.index(highlighted)
         elif names:
