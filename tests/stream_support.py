@@ -80,7 +80,7 @@ async def finished(task: asyncio.Task[Any], timeout: float) -> None:
     task.result()
 
 
-async def until(cond: Callable[[], bool], timeout: float = 2.5, what: str = "condition") -> None:
+async def until(cond: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout
     while not cond():

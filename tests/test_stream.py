@@ -234,13 +234,18 @@ async def test_backoff_resets_after_healthy_connection(server: SSEServer, harnes
         fail,
         Script(ending="eof"),  # open but short-lived: not healthy, no reset
         fail,
-        Script(ending="heartbeat", heartbeat_every=0.1, heartbeat_for=0.45),  # healthy (> 0.3 s)
+        Script(ending="heartbeat", heartbeat_every=0.1, heartbeat_for=4.0),  # healthy (> 2 s)
         fail,
         fail,
     ]
     server.default = fail
     rec = Recorder()
-    stream, _ = harness.start(harness.client(server.url), rec, fixed([DIR_A]))
+    # "Healthy" is a connection that lived 2 s: wide margins on both sides, so that an EOF
+    # answered late on a loaded machine is still short-lived, and the watchdog (5 s) never
+    # closes the healthy one first.
+    stream, _ = harness.start(
+        harness.client(server.url), rec, fixed([DIR_A]), healthy_after=2.0, watchdog=5.0
+    )
     await until(lambda: len(retries(rec)) >= 8, what="8 retries")
     attempts = [r["attempt"] for r in retries(rec)]
     assert attempts[:8] == [1, 2, 3, 4, 1, 2, 3, 4]
@@ -256,7 +261,7 @@ async def test_retry_now_skips_the_wait(harness: Harness) -> None:
     stream, _ = harness.start(harness.client(url), rec, fixed([]), backoff_initial=30, backoff_max=30)
     await until(lambda: len(retries(rec)) == 1, what="first retry")
     stream.retry_now()
-    await until(lambda: len(retries(rec)) == 2, timeout=1.0, what="second attempt right away")
+    await until(lambda: len(retries(rec)) == 2, timeout=10.0, what="second attempt right away (the backoff is 30 s)")
     # retry_now resets the attempt count, so the next wait starts over
     assert [r["attempt"] for r in retries(rec)] == [1, 1]
 
@@ -508,7 +513,7 @@ async def test_retry_now_from_on_state_is_not_lost(server: SSEServer, harness: H
 
     rec = Retrying()
     stream, _ = harness.start(client, rec, fixed([]))
-    await until(lambda: numbers(rec) == [1], timeout=1.5, what="connect after retry_now from on_state")
+    await until(lambda: numbers(rec) == [1], timeout=10.0, what="connect after retry_now from on_state")
     assert len(server.event_requests()) == 2
     assert stream.state == "open"
 

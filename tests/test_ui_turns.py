@@ -46,7 +46,7 @@ SID = ui.SID
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-async def wait_for(pilot: Pilot, app: T3App, predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
+async def wait_for(pilot: Pilot, app: T3App, predicate: Callable[[], Any], timeout: float = 60.0) -> Any:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not (value := predicate()):

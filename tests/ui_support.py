@@ -39,7 +39,7 @@ SID = "ses_e030be698ffekR7lV1Ew0yneZ6"
 DEAD_URL = "http://127.0.0.1:9"
 
 
-async def wait_for(pilot: Any, app: T3App, predicate: Callable[[], Any], timeout: float = 30.0) -> None:
+async def wait_for(pilot: Any, app: T3App, predicate: Callable[[], Any], timeout: float = 60.0) -> None:
     """Repaint from the store until ``predicate()`` holds: a condition, never a fixed sleep
     (30 s is for a loaded 2-core machine; a quiet one takes milliseconds)."""
     loop = asyncio.get_running_loop()

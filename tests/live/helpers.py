@@ -27,7 +27,7 @@ from t3tui.opencode.client import OpencodeClient, OpencodeError, ascending_id
 from t3tui.opencode.stream import EventStream, store_targets
 from t3tui.state.store import Store, Thread, Turn
 
-TIMEOUT = 30.0
+TIMEOUT = 60.0
 
 
 async def wait_until(

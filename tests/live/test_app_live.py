@@ -37,7 +37,7 @@ from .mockmodel import MockModel
 from .opencode_server import OpencodeServer
 
 SIZE = (120, 36)
-TIMEOUT = 20.0
+TIMEOUT = 60.0
 RUNNING = ("sending…", "Working")  # a turn's state line while it runs (en)
 
 

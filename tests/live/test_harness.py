@@ -20,7 +20,7 @@ from . import mockmodel as mm
 from .mockmodel import MockModel
 from .opencode_server import OPENCODE_VERSION, OpencodeServer
 
-TIMEOUT = 30.0
+TIMEOUT = 60.0
 
 
 # ---------------------------------------------------------------------------------------

@@ -172,6 +172,8 @@ class Threads:
             await self.open(newest.id)
 
     def rebuild_sidebar(self) -> None:
+        if not self.app.main.ready:
+            return  # a late callback (the search's debounce) after the app began to quit
         loading = any(link.loading for link in self.app.links)
         stores = [link.store for link in self.app.links]
         listing = self.app.thread_list.listing()

@@ -47,7 +47,10 @@ class PermissionPanel(Vertical, can_focus=True):
         yield PlainText("", classes="panel-hint")
 
     def on_mount(self) -> None:
-        self.query_one(".reject-input", Input).display = False
+        # A query, not query_one: a quit (SIGTERM) while the screen starts can remove the
+        # children before this runs, and the app must still exit with the signal's code.
+        for box in self.query(".reject-input").results(Input):
+            box.display = False
 
     def show_request(self, req: PermissionRequest) -> None:
         if self.request is not None and self.request.id == req.id:
