@@ -261,7 +261,9 @@ async def test_retry_now_skips_the_wait(harness: Harness) -> None:
     stream, _ = harness.start(harness.client(url), rec, fixed([]), backoff_initial=30, backoff_max=30)
     await until(lambda: len(retries(rec)) == 1, what="first retry")
     stream.retry_now()
-    await until(lambda: len(retries(rec)) == 2, timeout=10.0, what="second attempt right away (the backoff is 30 s)")
+    await until(
+        lambda: len(retries(rec)) == 2, timeout=10.0, what="second attempt right away (the backoff is 30 s)"
+    )
     # retry_now resets the attempt count, so the next wait starts over
     assert [r["attempt"] for r in retries(rec)] == [1, 1]
 
