@@ -29,6 +29,7 @@ from t3tui.app.app import T3App
 from t3tui.app.screens.diff import DiffScreen
 from t3tui.app.widgets.diff_view import DiffFile, DiffView
 from t3tui.app.widgets.history import HistoryView
+from t3tui.app.widgets.live_turn import ToolView
 from t3tui.state.work import FileDiff
 
 SID = ui.SID
@@ -264,6 +265,25 @@ async def test_an_edit_card_shows_its_diff_and_f7_opens_that_call() -> None:
             await wait_for(pilot, app, lambda: diff_screen(app) is None)
 
 
+async def test_a_live_edit_card_opens_its_diff_too() -> None:
+    async with server() as srv:
+        app = app_on(srv, [session_updated(SID, title="Edits"), *edit_turn(SUMMARY)])
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, app, lambda: app.main.thread_view.history.total > 0)
+            events = edit_turn(prompt="again")
+            for obs in events[:5]:  # running while the thread is open: its card is a widget
+                app.link.observe(obs)
+            await wait_for(pilot, app, lambda: app.query(ToolView))
+            card = app.query_one(ToolView)
+            await wait_for(pilot, app, lambda: str(card.render()) == "← edit README.md  +2 -1")
+            await pilot.click(ToolView)
+            await wait_for(pilot, app, lambda: "F7 opens this diff in the viewer" in str(card.render()))
+            assert " 2 + more" in str(card.render())
+            await open_viewer(pilot, app)
+            assert "Changes of one edit call (1 files)" in shown(app)
+            assert "    2 + more" in shown(app)
+
+
 async def test_the_servers_diff_when_the_store_has_none_and_one_file_for_the_work_panel() -> None:
     async with server() as srv:
         srv.rest[f"/session/{SID}/diff"] = SUMMARY
@@ -299,6 +319,7 @@ def hostile_files() -> list[DiffFile]:
         DiffFile(FileDiff("garbage.txt", "not a diff\n@@ nonsense\n\x1b]52;c;aGk=\x07")),
         DiffFile(FileDiff("counts-only.py", "", 3, 1)),
         DiffFile(FileDiff("logo.png", "Binary files a/logo.png and b/logo.png differ\n")),
+        DiffFile(FileDiff("long.py", "@@ -0,0 +1 @@\n+" + "x = 1  # " + "word " * 40 + "END\n")),
     ]
 
 
@@ -313,17 +334,20 @@ async def test_hostile_patches_never_crash_and_show_literally() -> None:
         await wait_for(pilot, app, lambda: view.coloured)
         lines = view.lines_on_screen()
         assert "25000       - old 24999" in lines
-        at = lines.index(" [red]markup[/red].py  modified  +1 -1  (2/5)")
+        at = lines.index(" [red]markup[/red].py  modified  +1 -1  (2/6)")
         assert lines[at + 1 : at + 5] == [
             "@@ -1,2 +1,2 @@",
             " 1    - [bold]x[/bold] ␛[2J␛[31mred",
             "    1 + [/] <U+202E>txt.exe TAB",  # the tab as spaces, bidi by name
             " 2  2   ␀end",
         ]
-        at = lines.index(" garbage.txt  modified  +0 -0  (3/5)")
+        at = lines.index(" garbage.txt  modified  +0 -0  (3/6)")
         assert lines[at + 1 : at + 4] == ["not a diff", "@@ nonsense", "␛]52;c;aGk=␇"]
         assert "The server sent no patch for this file (+3 -1)" in lines
         assert "A binary file: no lines to show" in lines
+        # A long line wraps: nothing of it is out of sight.
+        assert lines[-1].endswith("word word END") and lines[-2].startswith("      ")
+        assert lines[-3].startswith("    1 + x = 1  # word word")
         await pilot.press("home", "s")  # side by side: the same lines, each in its place
         await wait_for(pilot, app, lambda: "side by side" in shown(app))
         assert view.lines_on_screen()[2].startswith("    1 - old 0")
