@@ -84,6 +84,9 @@ def test_the_diffs_of_real_tool_calls() -> None:
     [written] = tool_diffs("write", write["state"]["input"], write["state"]["metadata"])
     assert written.status == "added" and (written.additions, written.deletions) == (30, 0)
     assert parse_patch(written.patch).rows[-1] == Row(ADDED, "line 29", None, 30, 0)
+    for content, count in (("", 0), ("one", 1), ("one\n", 1), ("a\n\nb", 3)):
+        [diff] = tool_diffs("write", {"filePath": "/p/x.txt", "content": content}, {"exists": False})
+        assert diff.additions == count == parse_patch(diff.patch).additions
     task = real_tool("task")
     assert tool_diffs("task", task["state"]["input"], task["state"]["metadata"]) == []
 

@@ -310,6 +310,14 @@ async def test_without_a_server_the_edit_tools_diffs() -> None:
         assert "    2 + more" in shown(app)
 
 
+async def test_f7_without_a_thread_says_so() -> None:
+    app = ui.make_app(ui.make_store([]), thread=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f7")
+        await wait_for(pilot, app, lambda: "Open a thread to see its changes" in ui.toasts(app))
+        assert diff_screen(app) is None
+
+
 def hostile_files() -> list[DiffFile]:
     huge = "@@ -1,25000 +1,25000 @@\n" + "".join(f"-old {i}\n+new {i}\n" for i in range(25000))
     markup = "@@ -1,2 +1,2 @@\n-[bold]x[/bold] \x1b[2J\x1b[31mred\n+[/] \u202etxt.exe\tTAB\n \x00end\n"

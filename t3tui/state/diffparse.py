@@ -306,7 +306,9 @@ def tool_diffs(tool: Any, state_input: Any, metadata: Any) -> list[FileDiff]:
             return [one]
     if tool == "write" and path and isinstance(args.get("content"), str):
         status = "added" if meta.get("exists") is False else "modified"
-        return [_counted(FileDiff(path, added_patch(path, args["content"]), status=status))]
+        content = args["content"]
+        lines = content.count("\n") + (not content.endswith("\n") and bool(content))
+        return [FileDiff(path, added_patch(path, content), additions=lines, status=status)]
     return []
 
 
