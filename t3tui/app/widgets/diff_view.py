@@ -644,7 +644,7 @@ class DiffView(ScrollView, can_focus=True):
         prepared = self.files[fi]
         row = prepared.rows[i]
         kind = row.kind
-        line_style = self._style("added" if kind == ADDED else "removed") if kind != CONTEXT else Style()
+        line_style = self._style("added" if kind == ADDED else "removed") if kind != CONTEXT else self._base
         coloured = self.colours.line(index, self.files, fi, i) if self.colour else None
         text = coloured.copy() if coloured is not None else Text(prepared.texts[i])
         text.style = line_style  # under the lexer's colours and the changed spans
@@ -679,7 +679,7 @@ class DiffView(ScrollView, can_focus=True):
             return self._style("added-number"), self._style("added-sign"), "+ "
         if kind == REMOVED:
             return self._style("removed-number"), self._style("removed-sign"), "- "
-        return self._style("number"), Style(), "  "
+        return self._style("number"), self._base, "  "
 
     def _unified_lines(self, index: int, fi: int, i: int, width: int) -> list[Strip]:
         prepared = self.files[fi]
