@@ -18,8 +18,7 @@ from textual.app import App
 from textual.command import CommandPalette
 from textual.notifications import SeverityLevel
 from textual.reactive import var
-from textual.widget import MountError
-from textual.widgets import HelpPanel, Input, Markdown, OptionList, TextArea
+from textual.widgets import HelpPanel, Input, OptionList, TextArea
 from textual.worker import Worker
 
 from t3tui import logs
@@ -42,6 +41,7 @@ from t3tui.app.controllers.requests import Requests
 from t3tui.app.controllers.sending import Sending
 from t3tui.app.controllers.server import ServerLink
 from t3tui.app.controllers.status import Status
+from t3tui.app.controllers.subagents import Subagents
 from t3tui.app.controllers.thread_list import ThreadList
 from t3tui.app.controllers.thread_ops import ThreadOps
 from t3tui.app.controllers.threads import Threads
@@ -59,8 +59,6 @@ from t3tui.i18n import t
 from t3tui.opencode.client import OpencodeClient
 from t3tui.state.store import Store
 
-MARKDOWN_SAMPLE = "A **paragraph** with `code`.\n\n- an item\n\n```python\nx = 1\n```\n\n# A heading\n"
-
 
 class T3App(App[int]):
     CSS_PATH = "app.tcss"
@@ -72,7 +70,7 @@ class T3App(App[int]):
     # What Esc says in the footer: "Interrupt", "Esc again to interrupt", "Hide keys".
     escape_label: var[str] = var("bind.interrupt", bindings=True)
     # What the footer's keys depend on: the open thread runs; there are threads at all.
-    footer_state: var[tuple[bool, bool] | None] = var(None, bindings=True)
+    footer_state: var[tuple[bool, ...] | None] = var(None, bindings=True)
 
     main: MainScreen  # made when the app starts (its mode's screen)
 
@@ -115,6 +113,7 @@ class T3App(App[int]):
         self.editor = Editor(self)
         self.copier = Copier(self)
         self.diffs = Diffs(self)
+        self.subagents = Subagents(self)
         self.exporter = Exporter(self)
         self.view_options = ViewOptions(self)
         self.work = Work(self)
@@ -203,6 +202,7 @@ class T3App(App[int]):
         self.main.prompt.load_text(threads.drafts.get(threads.draft_key()))
         self.main.prompt.key_hook = self.composer.key
         self.agents.dress()
+        self.subagents.attach()
         self.view_options.apply()
         self.attention.apply()
         await self.main.thread_view.show_thread(threads.current, threads.empty_text())
@@ -222,29 +222,7 @@ class T3App(App[int]):
         await self.frames.frame()
         gcpolicy.tune()
         self.call_after_refresh(self._freeze.now)
-        self.set_timer(0.2, self._warm_markdown)
-
-    async def _warm_markdown(self) -> None:
-        """Render a hidden Markdown sample once, soon after start.
-
-        The first Markdown a Textual app renders pays for imports, the parser and style
-        lookups (about 30 ms more than later ones): paid here, while idle, rather than
-        in the middle of the first streamed reply.
-        """
-        if not self.main.ready:
-            return  # already quitting
-        sample = Markdown("", classes="warmup")
-        sample.display = False
-        try:
-            await self.main.mount(sample)
-        except MountError:
-            return  # the app began to quit meanwhile
-        try:
-            stream = Markdown.get_stream(sample)
-            await stream.write(MARKDOWN_SAMPLE)
-            await stream.stop()
-        finally:
-            await sample.remove()
+        self.set_timer(0.2, self.main.warm_markdown)
 
     async def on_unmount(self) -> None:
         self.threads.save_draft()
@@ -269,8 +247,9 @@ class T3App(App[int]):
 
     def sync_footer(self) -> None:
         """The footer's keys depend on state (Interrupt only while the thread runs)."""
-        th = self.threads.current
-        self.footer_state = (th is not None and th.active, any(link.store.threads for link in self.links))
+        th, sub = self.threads.current, self.subagents
+        has_threads = any(link.store.threads for link in self.links)
+        self.footer_state = (th is not None and th.active, has_threads, sub.can_enter(), sub.can_leave())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "interrupt":
@@ -284,6 +263,8 @@ class T3App(App[int]):
             return self.attention.any_pending()  # F9 shows while something waits
         if action in ("prev_thread", "next_thread"):
             return any(link.store.threads for link in self.links)
+        if action in ("enter_subagent", "leave_subagent"):  # Alt+→ and Alt+← show when they lead somewhere
+            return self.subagents.can_enter() if action == "enter_subagent" else self.subagents.can_leave()
         return True
 
     async def action_new_thread(self, directory: str | None = None) -> None:
@@ -339,6 +320,12 @@ class T3App(App[int]):
     def action_fork_thread(self) -> None:
         """F8: fork the open thread from a prompt picked in its timeline."""
         self.thread_ops.fork()
+
+    async def action_enter_subagent(self) -> None:
+        await self.subagents.enter()
+
+    async def action_leave_subagent(self) -> None:
+        await self.subagents.leave()
 
     def action_show_diff(self) -> None:
         """F7: the diff of the edit card clicked last, else the whole thread's changes."""

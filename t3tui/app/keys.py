@@ -33,6 +33,10 @@ APP_BINDINGS = [
     # Priority: the prompt (a TextArea) would take F7 for "select all".
     Binding("f7", "show_diff", "bind.diff", id="diff", show=False, priority=True),
     Binding("f8", "fork_thread", "bind.fork", id="fork", show=False),
+    # As opencode's child-session keys: into a task card's subagent (its siblings in turn),
+    # and back to the parent. Shown only when there is somewhere to go.
+    Binding("alt+right", "enter_subagent", "bind.subagent", id="subagent"),
+    Binding("alt+left", "leave_subagent", "bind.parent", id="parent"),
     # Shown while a permission or question waits in any thread (see T3App.check_action).
     Binding("f9", "cockpit", "bind.cockpit", id="cockpit"),
     Binding("ctrl+p", "command_palette", "bind.palette", id="palette", show=False, priority=True),

@@ -47,9 +47,10 @@ Deterministic outputs (one SSE chunk per word-with-its-trailing-space unless sai
                 ``{"tool": NAME, "args": {...}}`` calls a tool, ``{"text": "..."}`` answers in words,
                 ``{"tools": [[NAME, ARGS], ...]}`` calls several tools in one step; any step may
                 carry ``"hold": NAME`` (wait at the gate before answering).  Past the last step:
-                ``TOOL_DONE_TEXT``.  E.g. ``set_mode("script", count=3, steps=[{"tool": "todowrite",
-                "args": {...}}, {"tool": "edit", "args": {...}}, {"text": "done"}])``: one count per
-                request.
+                ``TOOL_DONE_TEXT``.  ``by_prompt: {TEXT: steps}`` gives a conversation whose last
+                user message contains TEXT its own steps (a ``task`` tool's subagent, say).
+                E.g. ``set_mode("script", count=3, steps=[{"tool": "todowrite", "args": {...}},
+                {"tool": "edit", "args": {...}}, {"text": "done"}])``: one count per request.
 - title         ``TITLE_TEXT`` = "Mock session title".
 
 Tool call ids are ``call_mock_<n>`` (n counts requests).  Usage chunk: prompt_tokens 10,
@@ -154,6 +155,19 @@ def _tool_result_after_last_user(messages: list[dict]) -> bool:
         if m.get("role") == "user":
             last_user = i
     return any(m.get("role") == "tool" for m in messages[last_user + 1 :])
+
+
+def _last_user_text(messages: list[dict]) -> str:
+    """The text of the last user message (a string, or the text of its parts)."""
+    for m in reversed(messages):
+        if m.get("role") == "user":
+            content = m.get("content")
+            if isinstance(content, str):
+                return content
+            if isinstance(content, list):
+                return " ".join(str(c.get("text", "")) for c in content if isinstance(c, dict))
+            return ""
+    return ""
 
 
 def _steps_done(messages: list[dict]) -> int:
@@ -294,6 +308,11 @@ class _Handler(BaseHTTPRequestHandler):
                 stream.tool_call(name, args)
         elif mode == "script":
             steps = list(params.get("steps") or [])
+            asked = _last_user_text(messages)
+            for needle, script in (params.get("by_prompt") or {}).items():
+                if needle in asked:  # a subagent's own prompt gets its own script
+                    steps = list(script)
+                    break
             k = _steps_done(messages)
             step = steps[k] if k < len(steps) else {"text": TOOL_DONE_TEXT}
             if step.get("hold") is not None:

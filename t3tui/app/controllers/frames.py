@@ -76,7 +76,7 @@ class Frames:
         threads.track_unseen(dirty)
         await threads.follow(dirty)
         threads.rebuild_sidebar()
-        if threads.current_id in dirty:
+        if app.subagents.changed(dirty) or threads.current_id in dirty:
             await threads.sync_view()
         if not app.main.ready:
             return  # the app quit while the thread was drawn: its widgets are gone

@@ -72,6 +72,7 @@ def turn_key(turn: Turn, details: Details | None = None) -> tuple[Any, ...]:
     )
     return (
         details is not None and details.timestamps,
+        details.children_version if details is not None else 0,
         parts,
         turn.prompt,
         turn.state,
@@ -120,7 +121,8 @@ def turn_renderables(turn: Turn, line: str, details: Details) -> list[tuple[Rend
             elif part.type == "reasoning" and part.text:
                 items += [(text, part.id) for text in reasoning_text(part.text, details.shown(turn, part))]
             elif part.type == "tool" and part.data is not None:
-                text = tool_text(part.data, directory, details.shown(turn, part))
+                child = details.child_badge(part.data)
+                text = tool_text(part.data, directory, details.shown(turn, part), child)
                 items.append((_barred(text, part.data.state.status == "error"), part.id))
             elif part.type == "step-finish":
                 items.append((Text(step_text(part), style="dim"), None))

@@ -125,7 +125,8 @@ class ToolView(DetailView):
         self.set_class(status == "error", "-error")
         self.set_class(status == "running", "-running")
         full = self.details.shown(self.turn, self.part)
-        self.update(tool_text(data, self.turn.thread.directory, full))
+        child = self.details.child_badge(data)
+        self.update(tool_text(data, self.turn.thread.directory, full, child))
 
 
 class StepView(PlainText):

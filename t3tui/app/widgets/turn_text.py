@@ -6,6 +6,7 @@ text lives here so that neither imports the other.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -41,6 +42,10 @@ class Details:
         self.timestamps = False
         self.version = 0
         self.pointed_part: str | None = None
+        # A task card's subagent: what it is doing (controllers/subagents.py sets this), and
+        # a count bumped when one shown on a card changes (the history draws again).
+        self.child_badge: Callable[[Any], tuple[str, str] | None] = _no_child
+        self.children_version = 0
 
     def shown(self, turn: Turn, part: PartState) -> bool:
         """Whether ``part`` (reasoning or a tool call) of ``turn`` shows in full."""
@@ -64,16 +69,23 @@ class Details:
         self.version += 1
 
 
-def tool_line(data: Any, directory: str | None = None) -> Text:
+def _no_child(data: Any) -> tuple[str, str] | None:
+    return None
+
+
+def tool_line(data: Any, directory: str | None = None, child: tuple[str, str] | None = None) -> Text:
     """A tool call in one line, as opencode's TUI shows it collapsed: ``→ read src/app.py``,
-    ``$ ls -la``; a failed call is red and says why, one still running says so."""
+    ``$ ls -la``; a failed call is red and says why, one still running says so. A task
+    call shows what its subagent (``child``: text, style) is doing instead."""
     status = data.state.status or "pending"
     icon, line = tool_summary(data, directory)
     style = "red" if status == "error" else ""
     out = Text()
     out.append(f"{icon} ", style=style or "bold")
     out.append(one_line(line, 200), style=style)
-    if status in ("pending", "running"):
+    if child is not None and status != "error":
+        out.append(f"  ◆ {child[0]}", style=child[1])
+    elif status in ("pending", "running"):
         out.append(f"  {t('tool.' + status)}…", style="dim")
     elif status == "error":
         out.append(f"  ✕ {one_line(tool_output(data), 100)}", style="red")
@@ -100,11 +112,13 @@ def lines_text(count: int) -> str:
     return t("tool.lines_one") if count == 1 else t("tool.lines", count=count)
 
 
-def tool_text(data: Any, directory: str | None = None, full: bool = False) -> Text:
+def tool_text(
+    data: Any, directory: str | None = None, full: bool = False, child: tuple[str, str] | None = None
+) -> Text:
     """A tool call: one line (:func:`tool_line`), or with ``full`` the line, the tool and
     its state, then all its output (up to ``FULL_LINES`` lines)."""
     if not full:
-        return tool_line(data, directory)
+        return tool_line(data, directory, child)
     state = data.state
     status = state.status or "pending"
     icon, line = tool_summary(data, directory)
@@ -113,6 +127,8 @@ def tool_text(data: Any, directory: str | None = None, full: bool = False) -> Te
     head.append(one_line(line, 200))
     label = t("tool." + status) if status in TOOL_ICONS else clean(status)
     head.append(f"  {TOOL_ICONS.get(status, '○')} {clean(data.tool or 'tool')} · {label}", style="dim")
+    if child is not None:
+        head.append(f"  ◆ {child[0]}", style=child[1])
     diffs = _diffs(data) if status == "completed" else []
     if diffs:
         # An edit shows what it changed (a few lines; F7 opens the viewer), then its output.
