@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import time
@@ -119,11 +120,16 @@ async def run(server: OpencodeServer, directory: str, bursts: int) -> dict[str, 
         app.models.chosen[session.id] = ("mock", "bench")
         panel = app.main.work_panel
         drawn = [0]
+        drawing = [0.0, 0.0]  # seconds the panel spent drawing, in all and at most once
         redraw = panel.redraw
 
         def counted(everything: bool = True) -> None:
             drawn[0] += 1
+            t0 = time.perf_counter()
             redraw(everything)
+            spent = time.perf_counter() - t0
+            drawing[0] += spent
+            drawing[1] = max(drawing[1], spent)
 
         panel.redraw = counted  # type: ignore[method-assign]
         assert panel.display, "the work panel must show at 140 columns"
@@ -134,11 +140,13 @@ async def run(server: OpencodeServer, directory: str, bursts: int) -> dict[str, 
             watch = LoopWatch.start()
             before = len(app.threads.current.order) if app.threads.current else 0
             drawn_before = drawn[0]
+            drawing[:] = [0.0, 0.0]
+            started = time.perf_counter()
             app.sending.send(session.id, "burst")
             shown_at = None
             updates = 0
             next_update = time.perf_counter()
-            deadline = time.perf_counter() + 60
+            deadline = time.perf_counter() + 240  # a starved server takes long to start a burst
             while time.perf_counter() < deadline:
                 await asyncio.sleep(0.001)
                 th = app.threads.current
@@ -150,16 +158,17 @@ async def run(server: OpencodeServer, directory: str, bursts: int) -> dict[str, 
                     observe(diff_update(session.id, directory, turn_id, updates))
                     updates += 1
                     next_update += EVERY
+                if th.turns[turn_id].state not in ("queued", "running"):
+                    break  # over (and maybe in the history before this loop saw it whole)
                 views = [v for v in app.query(TurnView) if v.turn.id == turn_id]
                 if not views:
-                    if th.turns[turn_id].state not in ("queued", "running"):
-                        break  # over and in the history before this loop saw it whole
                     continue
                 text = "".join(md.source for md in views[0].query(Markdown))
                 if text.rstrip() == BENCH_TEXT.rstrip():
                     shown_at = time.perf_counter()
                     break
             await watch.stop()
+            took = time.perf_counter() - started
             await asyncio.to_thread(wait_idle, server, directory, session.id)
             await app.frames.frame()
             results["with" if feed else "without"].append(
@@ -168,6 +177,9 @@ async def run(server: OpencodeServer, directory: str, bursts: int) -> dict[str, 
                     "worst_ms": watch.worst * 1000,
                     "updates": float(updates),
                     "drawn": float(drawn[0] - drawn_before),
+                    "seconds": took,
+                    "drawing_ms": drawing[0] * 1000,
+                    "drawing_max_ms": drawing[1] * 1000,
                 }
             )
         app.link.stream.stop()
@@ -190,21 +202,30 @@ def main() -> int:
     finally:
         server.stop(cleanup=True)
         model.stop()
-    print("work panel under a 2,000-token burst (real opencode 1.18.33, 140 columns, panel shown)")
+    load = os.getloadavg()[0]
+    print(
+        f"work panel under a 2,000-token burst (real opencode 1.18.33, 140 columns, panel shown; "
+        f"load average {load:.1f} on {os.cpu_count()} cores)"
+    )
     for kind in ("without", "with"):
         for i, r in enumerate(results[kind], 1):
-            extra = (
-                f", {r['updates']:.0f} todo + diff updates, panel drawn {r['drawn']:.0f} times"
-                if kind == "with"
-                else f", panel drawn {r['drawn']:.0f} times"
+            updates = f"{r['updates']:.0f} todo + diff updates, " if kind == "with" else ""
+            shown = (
+                f"full text {r['latency_ms']:.1f} ms after the last delta"
+                if r["latency_ms"] == r["latency_ms"]
+                else "full text not caught before the turn settled"
             )
             print(
-                f"  {kind:7} updates, burst {i}: loop blocked at most {r['worst_ms']:.1f} ms, full text {r['latency_ms']:.1f} ms after the last delta{extra}"
+                f"  {kind:7} updates, burst {i} ({r['seconds']:.1f} s): loop blocked at most {r['worst_ms']:.1f} ms, "
+                f"{shown}; {updates}panel drawn {r['drawn']:.0f} times, {r['drawing_ms']:.1f} ms in all, "
+                f"{r['drawing_max_ms']:.1f} ms at most"
             )
     worst = {k: max(r["worst_ms"] for r in v) for k, v in results.items()}
     median = {k: statistics.median(r["worst_ms"] for r in v) for k, v in results.items()}
     print(
-        f"  worst block: {worst['without']:.1f} ms without, {worst['with']:.1f} ms with (medians {median['without']:.1f} / {median['with']:.1f} ms; target: with <= the bench_live figure, 50 ms)"
+        f"  worst block: {worst['without']:.1f} ms without, {worst['with']:.1f} ms with "
+        f"(medians {median['without']:.1f} / {median['with']:.1f} ms; target: with no higher than without, "
+        f"and than bench_live's 50 ms)"
     )
     return 0
 

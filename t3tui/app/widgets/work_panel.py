@@ -9,6 +9,7 @@ names are server text: shown literally (no markup, no escape codes).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -18,6 +19,7 @@ from textual import on
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -36,6 +38,7 @@ ADDED, REMOVED = "green", "red"
 # Files listed at most (a change of a whole repository lists thousands: the rest is one
 # line, and every file is still in the diff viewer).
 MAX_FILES = 300
+GAP = 0.2  # seconds: the panel draws a thread's changes at most this often
 
 
 def money(cost: float) -> str:
@@ -147,6 +150,8 @@ class WorkPanel(Vertical):
         self._width = 0
         self._files: FileList | None = None
         self._drawn: dict[str, Any] = {}  # what each section shows (to draw only what changed)
+        self._drawn_at = -GAP  # when it last drew (monotonic seconds)
+        self._later: Timer | None = None  # the drawing put off to the end of the gap
 
     def compose(self) -> Any:
         with VerticalScroll(id="work-top"):
@@ -162,13 +167,29 @@ class WorkPanel(Vertical):
             child.display = False
 
     def show(self, thread_id: str | None, view: WorkView | None) -> bool:
-        """Draw ``view`` of thread ``thread_id`` unless it is what is drawn; True if it drew."""
+        """Draw ``view`` of thread ``thread_id`` unless it is what is drawn; True if it drew
+        now. Within ``GAP`` of the last drawing the same thread, it draws once the gap is
+        over (the latest view then): an agent that rewrites its todos or files many times
+        a second, in a burst, costs the screen a few layouts a second, not one per update."""
         width = self._files_width()
         if view is self.view and thread_id == self.thread_id and width == self._width:
             return False
+        other = thread_id != self.thread_id
         self.view, self.thread_id, self._width = view, thread_id, width
-        self.redraw(everything=False)
+        wait = self._drawn_at + GAP - time.monotonic()
+        if wait > 0 and not other:
+            if self._later is None:
+                self._later = self.set_timer(wait, self._draw)
+            return False
+        self._draw()
         return True
+
+    def _draw(self) -> None:
+        if self._later is not None:
+            self._later.stop()
+            self._later = None
+        self._drawn_at = time.monotonic()
+        self.redraw(everything=False)
 
     def redraw(self, everything: bool = True) -> None:
         """Draw the sections whose content changed (``everything``: all of them, as when the
