@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -31,6 +32,25 @@ try:
     pytest_textual_snapshot.SVGImageExtension = TopLevelSVGExtension  # type: ignore[misc]
 except ImportError:  # pragma: no cover - the test extra is not installed
     pass
+
+
+@pytest.fixture(autouse=True)
+def _every_toast(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every notification an app shows, kept in ``app._every_toast`` (see ui_support.toasts).
+
+    Textual drops a notification from its list once it expires (5 s by default), and a
+    loaded machine can take longer than that between two looks of a test: the test must
+    see what was said, not only what is still on screen.
+    """
+    from textual.app import App
+
+    original = App.notify
+
+    def notify(self: Any, message: Any, *args: Any, **kw: Any) -> Any:
+        self.__dict__.setdefault("_every_toast", []).append(str(message))
+        return original(self, message, *args, **kw)
+
+    monkeypatch.setattr(App, "notify", notify)
 
 
 @pytest.fixture

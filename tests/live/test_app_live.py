@@ -130,7 +130,8 @@ def on_screen(app: T3App, *words: str) -> bool:
 
 
 def toasts(app: T3App) -> list[str]:
-    return [str(n.message) for n in app._notifications]
+    """Every notification so far, expired ones too (tests/conftest.py keeps them)."""
+    return list(app.__dict__.get("_every_toast", []))
 
 
 def turn_views(app: T3App) -> list[Any]:

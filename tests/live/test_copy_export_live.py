@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ui_support import osc52, terminal_writes
+from ui_support import osc52, terminal_writes, toasts
 
 from . import mockmodel as mm
 from .mockmodel import MockModel
@@ -42,7 +42,7 @@ async def test_export_and_copy_a_real_turn(
         assert "- $ `echo hello-from-tool`" in text and mm.TOOL_DONE_TEXT in text
         assert text.index("run the greeting tool") < text.index(mm.TOOL_DONE_TEXT)
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
-        assert any(f"Exported the thread to {path}" in str(n.message) for n in app._notifications)
+        assert any(f"Exported the thread to {path}" in m for m in toasts(app))
         writes = terminal_writes(app)
         await pilot.press("f5")
         await wait_for(pilot, lambda: osc52(writes), what="an OSC 52 sequence")
