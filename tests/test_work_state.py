@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from eventgen import (
-    DIR,
     assistant_info,
     delta,
     ev,
@@ -100,7 +99,9 @@ def tokens(inp: int, out: int, reasoning: int = 0, read: int = 0, write: int = 0
 
 def store_of(lines: list[dict[str, Any]]) -> Store:
     store = Store(clock=lambda: 1795245230.0)
-    store.apply_all([stream("open"), ev("session.updated", {"sessionID": SID, "info": session_info(SID)}), *lines])
+    store.apply_all(
+        [stream("open"), ev("session.updated", {"sessionID": SID, "info": session_info(SID)}), *lines]
+    )
     assert store.rejected == 0
     assert store.check_invariants() == []
     return store
@@ -282,7 +283,11 @@ def test_the_servers_diff_wins_when_it_names_files() -> None:
 
 def providers(limit: Any) -> dict[str, Any]:
     model = {"id": "fast", "name": "Mock fast", "limit": {"context": limit, "output": 100}}
-    return {"all": [{"id": "mock", "name": "Mock", "models": {"fast": model}}], "default": {}, "connected": []}
+    return {
+        "all": [{"id": "mock", "name": "Mock", "models": {"fast": model}}],
+        "default": {},
+        "connected": [],
+    }
 
 
 def test_the_context_is_the_last_answer_that_wrote_something() -> None:
