@@ -282,6 +282,18 @@ async def test_a_huge_change_lists_300_files_and_says_how_many_more() -> None:
         assert "evil/␛[31mred<U+202E>.py" in str(files.get_option_at_index(0).prompt)
 
 
+async def test_wide_characters_in_a_path_keep_the_counts_in_their_column() -> None:
+    from rich.cells import cell_len
+
+    diffs = [file_diff("文档/设计/工作面板的说明文件.md", 4, 2), file_diff("a.py", 1, 0)]
+    app = app_with([session(SID, "宽字符"), *worked_turn(SID, diffs, context=1000)])
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_for(pilot, app, lambda: "Modified files 2" in panel_text(app))
+        rows = panel_lines(app)[-2:]
+        assert rows[1].startswith("…") and rows[1].split()[0].endswith("说明文件.md")
+        assert rows[1].endswith("+4 -2") and cell_len(rows[0]) == cell_len(rows[1])
+
+
 async def test_streamed_text_never_redraws_the_panel() -> None:
     """A 300-delta burst repaints the thread 30 times a second; the panel draws nothing
     until its todos change."""

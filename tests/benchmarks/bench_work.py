@@ -170,6 +170,11 @@ async def run(server: OpencodeServer, directory: str, bursts: int) -> dict[str, 
             await watch.stop()
             took = time.perf_counter() - started
             await asyncio.to_thread(wait_idle, server, directory, session.id)
+            # And idle in the app too: an idle event still on its way would settle the
+            # next burst's turn the moment it starts.
+            while app.threads.current is not None and app.threads.current.active:
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.5)
             await app.frames.frame()
             results["with" if feed else "without"].append(
                 {

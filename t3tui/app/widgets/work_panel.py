@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -64,9 +65,19 @@ def short_count(n: int) -> str:
 
 
 def left_cut(path: str, width: int) -> str:
-    """A path that fits ``width``, cut at the start (the file's name matters most)."""
+    """A path that fits ``width`` cells, cut at the start (the file's name matters most);
+    a wide (CJK) character takes two cells."""
     path = one_line(path, 10_000)
-    return path if len(path) <= width else "…" + path[len(path) - width + 1 :]
+    if cell_len(path) <= width:
+        return path
+    kept: list[str] = []
+    used = 1  # the ellipsis
+    for char in reversed(path):
+        used += cell_len(char)
+        if used > width:
+            break
+        kept.append(char)
+    return "…" + "".join(reversed(kept))
 
 
 def context_lines(view: WorkView) -> RenderableType | None:
@@ -118,7 +129,7 @@ def file_row(diff: FileDiff, width: int) -> Text:
     name = left_cut(diff.file, room)
     style = {"added": "", "deleted": "dim strike"}.get(diff.status, "")
     row = Text(name, style=style)
-    row.append(" " * max(1, width - len(name) - counts.cell_len))
+    row.append(" " * max(1, width - cell_len(name) - counts.cell_len))
     row.append_text(counts)
     return row
 
