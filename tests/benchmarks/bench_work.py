@@ -37,7 +37,9 @@ from textual.widgets import Markdown  # noqa: E402
 from t3tui import observations  # noqa: E402
 from t3tui.app.app import T3App  # noqa: E402
 from t3tui.app.widgets.live_turn import TurnView  # noqa: E402
+from t3tui.eventlog import read_log  # noqa: E402
 from t3tui.opencode.client import OpencodeClient  # noqa: E402
+from t3tui.state.store import Store  # noqa: E402
 
 EVERY = 0.02  # seconds between two work updates while the burst streams
 
@@ -93,6 +95,84 @@ def diff_update(sid: str, directory: str, user: str, n: int) -> dict[str, Any]:
             },
         }
     )
+
+
+FIXTURE = ROOT / "tests" / "fixtures" / "m_bench_2000.jsonl"
+SPEED = 13.0  # the capture's 2,000 deltas took 2.7 s to record; live they come at about 10,000/s
+
+
+async def replayed(rounds: int) -> dict[str, list[dict[str, float]]]:
+    """The same burst from a real capture (``m_bench_2000.jsonl``) fed to an offline app at
+    about 10,000 events/s: no server competes for the CPU, so a busy machine moves the
+    numbers less. One app per burst; the first burst is a warm-up, not counted."""
+    lines = list(read_log(FIXTURE))
+    created = next(
+        i for i, o in enumerate(lines) if "event" in o and o["event"]["payload"]["type"] == "session.created"
+    )
+    props = lines[created]["event"]["payload"]["properties"]
+    sid, directory = props["sessionID"], props["info"]["directory"]
+    user = next(
+        o["event"]["payload"]["properties"]["info"]["id"]
+        for o in lines
+        if "event" in o
+        and o["event"]["payload"]["type"] == "message.updated"
+        and o["event"]["payload"]["properties"]["info"]["role"] == "user"
+    )
+    results: dict[str, list[dict[str, float]]] = {"without": [], "with": []}
+    for n in range(2 * rounds + 1):
+        feed = n % 2 == 0 and n > 0
+        store = Store()
+        store.apply_all(lines[: created + 1])
+        app = T3App(
+            OpencodeClient("http://127.0.0.1:9"),
+            directory=directory,
+            store=store,
+            connect=False,
+            cursor_blink=False,
+            initial_thread=sid,
+        )
+        async with app.run_test(size=(140, 40)) as pilot:
+            await pilot.pause(1.0)
+            panel = app.main.work_panel
+            drawn = [0]
+            redraw = panel.redraw
+
+            def counted(everything: bool = True, redraw: Any = redraw, drawn: list[int] = drawn) -> None:
+                drawn[0] += 1
+                redraw(everything)
+
+            panel.redraw = counted  # type: ignore[method-assign]
+            watch = LoopWatch.start()
+            start = time.perf_counter()
+            updates = 0
+            next_update = start
+            for obs in lines[created + 1 :]:
+                due = start + obs.get("t", 0.0) / SPEED
+                while (now := time.perf_counter()) < due:
+                    await asyncio.sleep(min(0.001, due - now))
+                app.link.observe(obs)
+                if feed and time.perf_counter() >= next_update:
+                    app.link.observe(todo_update(sid, directory, f"{user}_{n}", updates))
+                    app.link.observe(diff_update(sid, directory, user, updates + 1000 * n))
+                    updates += 1
+                    next_update += EVERY
+            th = app.link.store.threads[sid]
+            deadline = time.perf_counter() + 30
+            while th.active and time.perf_counter() < deadline:
+                await pilot.pause(0.01)
+            await app.frames.frame()
+            await pilot.pause(0.3)
+            await watch.stop()
+            if n > 0:
+                results["with" if feed else "without"].append(
+                    {
+                        "worst_ms": watch.worst * 1000,
+                        "updates": float(updates),
+                        "drawn": float(drawn[0]),
+                        "seconds": time.perf_counter() - start,
+                    }
+                )
+    return results
 
 
 async def run(server: OpencodeServer, directory: str, bursts: int) -> dict[str, list[dict[str, float]]]:
@@ -196,6 +276,20 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--bursts", type=int, default=3)
     args = ap.parse_args()
+    offline = asyncio.run(replayed(args.bursts))
+    print(
+        f"a captured burst replayed offline at about 10,000 events/s (load average {os.getloadavg()[0]:.1f}):"
+    )
+    for kind in ("without", "with"):
+        for i, r in enumerate(offline[kind], 1):
+            updates = f"{r['updates']:.0f} todo + diff updates, " if kind == "with" else ""
+            print(
+                f"  {kind:7} updates, burst {i} ({r['seconds']:.2f} s): loop blocked at most {r['worst_ms']:.1f} ms; "
+                f"{updates}panel drawn {r['drawn']:.0f} times"
+            )
+    for kind in ("without", "with"):
+        worsts = [r["worst_ms"] for r in offline[kind]]
+        print(f"  {kind:7}: worst block median {statistics.median(worsts):.1f} ms, max {max(worsts):.1f} ms")
     ensure_opencode()
     model = MockModel()
     model.start()
