@@ -1,14 +1,18 @@
 # ruff: noqa: E501
 """The work panel under a burst: does it add to the UI loop's worst block?
 
-The real opencode streams a 2,000-token burst (about 10,000 events/s) into the app, on a
-terminal wide enough for the work panel (140 columns). Some bursts run as they are;
-in the others, todo lists and the turn's changed files (a user message whose
-``summary.diffs`` grows, as opencode rewrites it after each step) are fed to the app
-every 20 ms while the burst streams: far more often than an agent writes them (once per
-step). Both are measured the same way: the longest the app's event loop was blocked
-(``loopwatch.LoopWatch``), the time from the last delta to the full text on screen, and
-how many times the panel drew.
+Two measures, each with and without work updates:
+
+1. Offline: a real capture of a 2,000-token burst (``m_bench_2000.jsonl``) fed to the app
+   at about 10,000 events/s, one app per burst (the first one a warm-up).
+2. Live: the real opencode streams the burst into the app.
+
+The app is 140 columns wide, so the work panel shows. "With updates": todo lists and the
+turn's changed files (a user message whose ``summary.diffs`` grows, as opencode rewrites
+it after each step) are fed every 20 ms while the burst streams: far more often than an
+agent writes them (once per step). Measured: the longest the app's event loop was
+blocked (``loopwatch.LoopWatch``), how many times the panel drew and how long that took,
+and (live) the time from the last delta to the full text on screen.
 
     python tests/benchmarks/bench_work.py [--bursts 3]
 """
