@@ -9,6 +9,7 @@ The server (tests/sse_server.py) is a hand-written HTTP/1.1 server on 127.0.0.1;
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any
 
@@ -573,3 +574,76 @@ async def test_a_requested_resync_runs_in_the_stream_between_events(
     await until(lambda: len(rec.snapshots()) == 2 * before, what="a second resync on a quiet stream")
     assert rec.opens() == 1  # no reconnect was needed
     assert not overlapped
+
+
+# -- 9. a burst, and the UI beside it -------------------------------------------------------
+
+
+def burst_frames(n: int) -> bytes:
+    """``n`` events in one write: a burst already buffered when the reader gets to it."""
+    return b"".join(b"data: " + json.dumps(ev(k), separators=(",", ":")).encode() + b"\n\n" for k in range(n))
+
+
+class Painter:
+    """Stands in for the UI on the same event loop: counts the turns it gets while the
+    burst is being applied (from its first event to its last)."""
+
+    def __init__(self, rec: Recorder) -> None:
+        self.rec = rec
+        self.turns = 0
+        self.seen: list[int] = []  # events applied, at each turn during the burst
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            applied = len(numbers(self.rec))
+            if applied:
+                self.turns += 1
+                self.seen.append(applied)
+            await asyncio.sleep(0)
+
+    def stop(self) -> None:
+        self._task.cancel()
+
+
+async def run_burst(server: SSEServer, harness: Harness, burst: int, then: Any) -> Painter:
+    server.scripts = [Script(events=[burst_frames(burst)], ending="stall")]
+    rec = Recorder(then=then)
+    harness.start(harness.client(server.url), rec, fixed([DIR_A]), watchdog=30)
+    painter = Painter(rec)
+    try:
+        await until(lambda: numbers(rec) == list(range(burst)), what="the whole burst applied")
+    finally:
+        painter.stop()
+    return painter
+
+
+async def test_a_preempted_app_applies_a_burst_in_a_few_turns_of_the_ui(
+    server: SSEServer, harness: Harness
+) -> None:
+    """On a busy machine the process is descheduled for tens of ms at a time. That costs
+    wall time, not CPU: the reader must not take it for work and hand the loop back after
+    every event (then a 2,000-token burst took minutes to reach the screen, one event per
+    frame painted). Here each event takes 6 ms of wall time and no CPU (a sleep)."""
+    burst = 60
+    painter = await run_burst(
+        server, harness, burst, lambda obs: time.sleep(0.006) if "event" in obs else None
+    )
+    # Before: a turn of the UI after every event (60). Now: the burst in one or two.
+    assert painter.turns < burst // 3, f"the UI ran {painter.turns} times during a burst of {burst}"
+
+
+async def test_a_burst_that_costs_cpu_still_lets_the_ui_run(server: SSEServer, harness: Harness) -> None:
+    """The other side: events that really cost CPU (2 ms each) hand the loop back every
+    few events, so the UI keeps painting during a long burst."""
+    burst = 60
+
+    def spin(obs: dict[str, Any]) -> None:
+        if "event" in obs:
+            end = time.thread_time() + 0.002
+            while time.thread_time() < end:
+                pass
+
+    painter = await run_burst(server, harness, burst, spin)
+    steps = [b - a for a, b in zip([0, *painter.seen], painter.seen, strict=False)]
+    assert max(steps) < burst // 2, f"the UI waited for {max(steps)} events at once"

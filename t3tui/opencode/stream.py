@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -37,6 +38,12 @@ from t3tui.opencode.sse import MAX_EVENT, TooLarge, iter_events, read_body
 log = logging.getLogger(__name__)
 
 PAGE = 100  # threads per page of the listing of every project
+# CPU seconds of events applied before the reader lets the UI run (a frame is 16 ms).
+# CPU, not wall time: on a busy machine the process is preempted for tens of ms at a
+# time, and a wall-clock budget then ran out after a single event: the reader applied
+# one event per frame painted, and a 2,000-token burst took minutes to reach the screen.
+SLICE = 0.008
+CHECK_EVERY = 16  # events between two looks at the CPU clock (each look costs ~1.5 µs)
 
 StreamState = Literal["connecting", "open", "reconnecting", "auth_failed", "stopped"]
 Sink = Callable[[dict[str, Any]], None]
@@ -296,10 +303,12 @@ class EventStream:
             frame = self._frame
             loop = asyncio.get_running_loop()
             now = loop.time
+            cpu = time.thread_time
             # One watchdog deadline per connection, pushed forward at most once a second
             # (not a timer per event: at 10,000 events/s that was a hot spot), and a
-            # yield to the event loop every few milliseconds, so that a burst of events
-            # already buffered never blocks the UI for long.
+            # yield to the event loop after SLICE of CPU spent on events, so that a burst
+            # already buffered never blocks the UI for long, and still gets applied
+            # quickly when frames are slow to paint.
             # The next batch is read by a task of its own, so that a resync asked for
             # meanwhile (request_resync) does not wait for the next event to arrive.
             next_batch: asyncio.Future[list[str]] | None = None
@@ -307,7 +316,8 @@ class EventStream:
             try:
                 push_every = min(1.0, self.watchdog / 4)
                 async with asyncio.timeout(self.watchdog) as deadline:
-                    pushed = yielded = now()
+                    pushed = now()
+                    count = 0
                     while True:
                         if wanted.is_set():
                             wanted.clear()
@@ -332,12 +342,18 @@ class EventStream:
                         if t - pushed > push_every:
                             deadline.reschedule(t + self.watchdog)
                             pushed = t
+                        # The wait for this batch let the UI run (on this thread, so its
+                        # CPU counts on the clock too): a new slice starts.
+                        slice_end = cpu() + SLICE
                         for data in batch:
                             if data:
                                 frame(data)
-                            if now() - yielded > 0.005:
-                                await asyncio.sleep(0)
-                                yielded = now()
+                            count += 1
+                            if count >= CHECK_EVERY:
+                                count = 0
+                                if cpu() > slice_end:
+                                    await asyncio.sleep(0)
+                                    slice_end = cpu() + SLICE
             except TimeoutError as exc:
                 raise StreamTimeout() from exc
             finally:
