@@ -9,11 +9,13 @@ import time
 class LoopWatch:
     """``watch = LoopWatch.start()`` ... ``await watch.stop()``, then ``watch.worst`` (s).
 
-    A task sleeps 2 ms at a time and records how late it wakes up.
+    A task sleeps 2 ms at a time and records how late it wakes up: ``worst``, and
+    ``over(0.016)``, how many times the loop was blocked longer than a frame.
     """
 
     def __init__(self) -> None:
         self.worst = 0.0
+        self.lates: list[float] = []
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -27,7 +29,13 @@ class LoopWatch:
         while not self._stop.is_set():
             t0 = time.perf_counter()
             await asyncio.sleep(0.002)
-            self.worst = max(self.worst, time.perf_counter() - t0 - 0.002)
+            late = time.perf_counter() - t0 - 0.002
+            self.lates.append(late)
+            self.worst = max(self.worst, late)
+
+    def over(self, limit: float) -> int:
+        """How many times the loop was blocked longer than ``limit`` seconds."""
+        return sum(1 for late in self.lates if late > limit)
 
     async def stop(self) -> float:
         self._stop.set()
