@@ -11,6 +11,10 @@ burst. Two clocks, both ``time.perf_counter`` (CLOCK_MONOTONIC, one for the mach
 - *screen*: the bytes that hold the token were read from the pty's master (written by
   t3tui to its terminal).
 
+A burst not on screen within ``WAIT`` seconds counts as NaN. The CPU t3tui used for a
+burst is counted until it is done drawing it (its CPU settles), so a client far behind
+is not credited with the work it had yet to do.
+
 The first burst is reported apart (warm-up: first Markdown render, imports), then
 ``--bursts`` more, quiet, and again with one busy loop per core beside (``--busy``; the
 loops run at this script's own niceness, like ``tests/under_load.py`` runs them beside
@@ -194,6 +198,18 @@ def wait_idle(server: OpencodeServer, directory: str, sid: str, timeout: float =
     raise TimeoutError("the session did not go idle")
 
 
+def settle(pid: int, quiet: float = 0.05, cap: float = 240.0) -> None:
+    """Wait until ``pid`` used at most ``quiet`` CPU seconds in the last second."""
+    deadline = time.perf_counter() + cap
+    last = cpu_seconds(pid)
+    while time.perf_counter() < deadline:
+        time.sleep(1.0)
+        now = cpu_seconds(pid)
+        if now - last <= quiet:
+            return
+        last = now
+
+
 def one_burst(
     model: MockModel,
     server: OpencodeServer,
@@ -226,7 +242,7 @@ def one_burst(
     while tok not in term.watch.seen and time.perf_counter() < deadline:
         time.sleep(0.01)
     wait_idle(server, directory, sid)
-    time.sleep(0.5)  # the last frames, then the CPU count
+    settle(pid)  # t3tui done drawing the burst (it may be far behind on a busy machine)
     arrival, screen = proxy.watch.seen.get(tok), term.watch.seen.get(tok)
     latency = (screen - arrival) * 1000 if arrival is not None and screen is not None else float("nan")
     print(
