@@ -91,6 +91,7 @@ class Reply:
     raw: bytes | None = None  # sent as it is instead of ``body`` as JSON
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before answering (a frozen server: longer than the client waits)
+    gate: asyncio.Event | None = None  # answered once the test sets it (a wait on a condition, not a time)
 
 
 @dataclass
@@ -255,6 +256,8 @@ class SSEServer:
         if isinstance(data, Reply):
             if data.delay:
                 await asyncio.sleep(data.delay)
+            if data.gate is not None:
+                await data.gate.wait()
             await self._respond(writer, data.status, data.body, raw=data.raw, headers=data.headers)
             return
         await self._respond(writer, 200, data)

@@ -176,7 +176,8 @@ async def test_providers_screen_shows_the_store_without_the_network() -> None:
     app = providers_app("en", network=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f2")
-        await until(pilot, lambda: isinstance(app.screen, ProvidersScreen))
+        # The screen is on top before it is mounted: its rows come with its mount.
+        await until(pilot, lambda: isinstance(app.screen, ProvidersScreen) and bool(app.screen.rows))
         screen = app.screen
         assert isinstance(screen, ProvidersScreen)
         olist = screen.query_one("#providers-list", OptionList)

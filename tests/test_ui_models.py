@@ -9,6 +9,7 @@ and ``GET /config/providers`` as opencode 1.18.33 does for the mock provider: th
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -228,7 +229,8 @@ async def test_keys_typed_while_the_models_load_go_to_the_picker_filter(burst: b
     """Typed key by key, or in one burst with Ctrl+O as a terminal delivers a fast typist's
     keys (all queued before the picker has even mounted)."""
     async with fake_server() as server:
-        server.rest["/provider"] = Reply(200, PROVIDERS, delay=3.0)  # longer than typing takes
+        loaded = asyncio.Event()  # the list is answered once the keys are typed
+        server.rest["/provider"] = Reply(200, PROVIDERS, gate=loaded)
         app = app_on(server, None)
         async with app.run_test(size=SIZE) as pilot:
             if burst:
@@ -242,6 +244,7 @@ async def test_keys_typed_while_the_models_load_go_to_the_picker_filter(burst: b
             hint = text("en", "models.loading")
             await wait_for(pilot, app, lambda: str(screen.query_one(".dialog-hint").render()) == hint)
             assert screen.loading
+            loaded.set()
             await wait_for(pilot, app, lambda: not screen.loading)
             assert screen.query_one(Input).value == "slow"
             assert rows(screen) == ["mock/slow"]

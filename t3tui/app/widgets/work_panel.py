@@ -173,7 +173,10 @@ class WorkPanel(Vertical):
         yield FileList(id="work-files")
 
     def on_mount(self) -> None:
-        self._files = self.query_one(FileList)
+        # A query, not query_one: on a quit during the start (SIGTERM), the children can be
+        # gone before this runs, and query_one would raise in the shutdown.
+        for files in self.query(FileList):
+            self._files = files
         for child in self.query("#work-context, #work-todos, #work-files-title, #work-files"):
             child.display = False
 
