@@ -119,11 +119,12 @@ async def test_paging_up_a_long_thread_skips_and_repeats_nothing() -> None:
         view = app.main.thread_view
         assert view.mounted_turns == 0  # all history: one widget, whatever the length
         assert f"end of answer {turns - 1}." in "\n".join(screen_lines(app)[-4:])
+        seen = questions(screen_lines(app))
         view.focus()
         await pilot.press("pageup")  # the key works on the thread
         await settle(pilot)
         assert view.scroll_y < view.max_scroll_y
-        seen = questions(screen_lines(app))
+        seen |= questions(screen_lines(app))
         height = view.scrollable_content_region.height
         pages = 0
         while view.scroll_y > 0:

@@ -14,15 +14,24 @@ selection style, and :meth:`HistoryView.get_selection` gives the text without th
 prompt's bar or the indent. A double click selects the turn under the pointer. A
 selection that covers turns never drawn takes their Markdown instead (nothing is
 rendered for it).
+
+The widget is as tall as the thread (hundreds of thousands of lines), so nothing may cost
+in proportion to its height: the lines are drawn straight from the turns' cache (which
+holds a few screens of lines, not a number of turns) instead of Textual's per-widget line
+cache, which keeps every line drawn and is marked dirty line by line on each whole
+repaint; a repaint is one of the screen the widget is on; and a measured turn's change of
+height is taken from turns never measured, away from the screen, so the widget keeps its
+height (Textual marks every line dirty when a widget's size changes).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import accumulate
-from typing import Any
+from typing import Any, Self
 
 from rich.cells import cell_len
 from rich.console import RenderableType
@@ -31,9 +40,8 @@ from rich.rule import Rule
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.cache import LRUCache
 from textual.events import Click, MouseDown, Resize
-from textual.geometry import Offset
+from textual.geometry import Offset, Region
 from textual.message import Message
 from textual.selection import Selection
 from textual.strip import Strip
@@ -55,11 +63,54 @@ from t3tui.state.store import Turn
 from t3tui.text import clean
 
 Clock = Callable[[], float]
-CACHE_TURNS = 40  # rendered turns kept (their lines); heights are kept for all
+CACHE_SCREENS = 8  # lines of rendered turns kept: this many screens (heights are kept for all)
+CACHE_MIN_LINES = 200
+MIN_HEIGHT = 3  # the fewest lines a turn takes (prompt, state line, blank line)
 BAR = "█"  # the prompt's left bar, as Textual draws `border-left: thick`
 REVERTED = Style(dim=True)
 PREFIX = 2  # the prompt's bar and a space, or the indent of the answer: not selected text
 Owned = list[str | None]  # per line, the part (reasoning, tool) it draws, if any
+Entry = tuple[tuple[Any, ...], int, list[Strip], Owned]  # key, width, lines, their parts
+
+
+class LineCache:
+    """Rendered turns by id, the most recently drawn last, bounded by their lines: a
+    turn of a thousand lines costs what a hundred short ones do, and the memory follows
+    the screens drawn, not the turns. The turn stored last is always kept."""
+
+    def __init__(self, limit: int = CACHE_MIN_LINES) -> None:
+        self.limit = limit
+        self.lines = 0
+        self._turns: OrderedDict[str, Entry] = OrderedDict()
+
+    def get(self, key: str) -> Entry | None:
+        entry = self._turns.get(key)
+        if entry is not None:
+            self._turns.move_to_end(key)
+        return entry
+
+    def set(self, key: str, entry: Entry) -> None:
+        self.discard(key)
+        self._turns[key] = entry
+        self.lines += len(entry[2])
+        while self.lines > self.limit and len(self._turns) > 1:
+            _key, old = self._turns.popitem(last=False)
+            self.lines -= len(old[2])
+
+    def discard(self, key: str) -> None:
+        old = self._turns.pop(key, None)
+        if old is not None:
+            self.lines -= len(old[2])
+
+    def clear(self) -> None:
+        self._turns.clear()
+        self.lines = 0
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._turns
+
+    def __len__(self) -> int:
+        return len(self._turns)
 
 
 def turn_key(turn: Turn, details: Details | None = None) -> tuple[Any, ...]:
@@ -146,6 +197,32 @@ def _barred(text: Text, error: bool) -> Text:
     return out
 
 
+def absorb(
+    heights: list[int], measured: bytearray, spare: tuple[int, int], first: int, last: int, extra: int
+) -> tuple[int, int]:
+    """Take ``extra`` lines from the heights of turns never measured outside
+    ``first..last``: after it first (what is read stays still), then before it, each
+    kept to ``MIN_HEIGHT`` at least; what they cannot absorb changes the total.
+    ``spare`` bounds the turns that may still absorb (the ones before its first index
+    and after its last are measured or at ``MIN_HEIGHT``); returns it moved on."""
+    low, high = spare
+    while extra and high > last:
+        if measured[high] or (extra > 0 and heights[high] <= MIN_HEIGHT):
+            high -= 1
+            continue
+        change = extra if extra < 0 else min(extra, heights[high] - MIN_HEIGHT)
+        heights[high] -= change
+        extra -= change
+    while extra and low < first:
+        if measured[low] or (extra > 0 and heights[low] <= MIN_HEIGHT):
+            low += 1
+            continue
+        change = extra if extra < 0 else min(extra, heights[low] - MIN_HEIGHT)
+        heights[low] -= change
+        extra -= change
+    return low, high
+
+
 @dataclass
 class HistoryTurn:
     """A turn in the history, seen the way tests and the app read a turn widget."""
@@ -199,10 +276,14 @@ class HistoryView(Widget):
         self.details = details if details is not None else Details()
         self.turns: list[Turn] = []
         self.heights: list[int] = []
+        self.measured = bytearray()  # per turn: 1 once its height is a rendered one, not an estimate
         self._starts: list[int] | None = [0]
         self._width = 0
-        # turn id -> (key, width, lines, the part each line draws) for the turns drawn last.
-        self._cache: LRUCache[str, tuple[tuple[Any, ...], int, list[Strip], Owned]] = LRUCache(CACHE_TURNS)
+        self._height = 0  # the height the widget has (the total when last applied)
+        self._spare = (0, -1)  # turns before / after these indices are measured or at MIN_HEIGHT
+        # turn id -> (key, width, lines, the part each line draws) for the turns drawn last
+        # (tests and the benchmark read its size: ``cache.lines``, ``cache.limit``).
+        self.cache = LineCache()
         self._pressed = 0  # the line of the last mouse press (a double click selects its turn)
         self.rendered = 0  # turns rendered so far (the benchmark reads it)
         self._stale = False  # heights or drawn lines changed since the last repaint
@@ -232,8 +313,10 @@ class HistoryView(Widget):
     def set_turns(self, turns: list[Turn], width: int) -> None:
         self.turns = []
         self.heights = []
+        self.measured = bytearray()
+        self._spare = (0, -1)
         self._starts = [0]
-        self._cache.clear()
+        self.cache.clear()
         self._width = width
         self.append(turns)
 
@@ -241,6 +324,8 @@ class HistoryView(Widget):
         width = self._width or 80
         self.turns.extend(turns)
         self.heights.extend(estimate(turn, width) for turn in turns)
+        self.measured.extend(bytes(len(turns)))
+        self._spare = (self._spare[0], len(self.turns) - 1)
         self._starts = None
         self._apply_height()
 
@@ -248,8 +333,9 @@ class HistoryView(Widget):
         """Keep the first ``count`` turns; return the others."""
         gone = self.turns[count:]
         for turn in gone:
-            self._cache.discard(turn.id)
-        del self.turns[count:], self.heights[count:]
+            self.cache.discard(turn.id)
+        del self.turns[count:], self.heights[count:], self.measured[count:]
+        self._spare = (min(self._spare[0], count), min(self._spare[1], count - 1))
         self._starts = None
         self._apply_height()
         return gone
@@ -257,9 +343,49 @@ class HistoryView(Widget):
     def _apply_height(self) -> None:
         self._stale = False
         total = self.total
-        if self.styles.height is None or self.styles.height.value != total:
+        if self._height != total or self.styles.height is None or self.styles.height.value != total:
+            self._height = total
             self.styles.height = total
         self.refresh()
+
+    def refresh(
+        self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False
+    ) -> Self:
+        """A repaint of this widget is one of the part of the screen it is on (the
+        viewport that holds it): lines are drawn afresh from the turns' cache
+        (:meth:`render_lines`), so no line of this tall widget is marked dirty."""
+        parent = self.parent
+        if repaint and not recompose and self.is_mounted and isinstance(parent, Widget):
+            super().refresh(repaint=False, layout=layout)
+            parent.refresh()
+            return self
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """The lines in ``crop`` (the part on screen), drawn from the turns' cache. Textual's
+        own line cache would keep every line ever drawn of a widget this tall."""
+        width = self.size.width
+        style = self.rich_style
+        filters = self.get_line_filters()
+        background = self.background_colors[1]
+        strips: list[Strip] = []
+        for y in crop.line_range:
+            strip = self.render_line(y).adjust_cell_length(width, style)
+            for line_filter in filters:
+                strip = strip.apply_filter(line_filter, background)
+            strips.append(strip)
+        if crop.column_span != (0, width):
+            x1, x2 = crop.column_span
+            strips = [strip.crop(x1, x2) for strip in strips]
+        return strips
+
+    def _keep_height(self, first: int, last: int) -> None:
+        """Measured heights changed the total: turns never measured outside
+        ``first..last`` absorb the difference (see :func:`absorb`)."""
+        if self._height:
+            extra = self.total - self._height
+            self._spare = absorb(self.heights, self.measured, self._spare, first, last, extra)
+            self._starts = None
 
     def index_at(self, y: int) -> int:
         """The index of the turn drawn at line ``y`` (clamped to the list)."""
@@ -276,7 +402,7 @@ class HistoryView(Widget):
 
     def _cached(self, index: int) -> tuple[list[Strip], Owned] | None:
         turn = self.turns[index]
-        cached = self._cache.get(turn.id)
+        cached = self.cache.get(turn.id)
         if cached is not None and cached[1] == self._width and cached[0] == turn_key(turn, self.details):
             return cached[2], cached[3]
         return None
@@ -285,15 +411,16 @@ class HistoryView(Widget):
         turn = self.turns[index]
         key = turn_key(turn, self.details)
         width = self._width
-        cached = self._cache.get(turn.id)
+        cached = self.cache.get(turn.id)
         if cached is not None and cached[0] == key and cached[1] == width:
             return cached[2], cached[3]
         lines, owners = self._render_turn(turn, width)
         self.rendered += 1
         if cached is not None:
             self._stale = True  # drawn before with other content: repaint
-            self._cache.discard(turn.id)  # set() keeps a key's old value
-        self._cache.set(turn.id, (key, width, lines, owners))
+            self.cache.discard(turn.id)  # set() keeps a key's old value
+        self.cache.set(turn.id, (key, width, lines, owners))
+        self.measured[index] = 1
         if self.heights[index] != len(lines):
             self.heights[index] = len(lines)
             self._starts = None
@@ -423,6 +550,7 @@ class HistoryView(Widget):
             return top
         if self._width == 0:
             return top
+        self.cache.limit = max(CACHE_MIN_LINES, CACHE_SCREENS * height)
         starts = self.starts
         first = self.index_at(max(0, top))
         offset = max(0, top) - starts[first]
@@ -433,6 +561,7 @@ class HistoryView(Widget):
         while index < len(self.turns) and covered < need:
             covered += len(self.lines(index))
             index += 1
+        last = index - 1
         # Above it: a screen.
         covered = 0
         index = first - 1
@@ -440,6 +569,7 @@ class HistoryView(Widget):
             covered += len(self.lines(index))
             index -= 1
         if self._stale:
+            self._keep_height(index + 1, last)
             self._apply_height()
         new_start = self.starts[first]
         return new_start + min(offset, max(0, self.heights[first] - 1)) if top >= 0 else top
@@ -462,14 +592,16 @@ class HistoryView(Widget):
             return False
         self._width = width
         self.heights = [estimate(turn, width) for turn in self.turns]
+        self.measured = bytearray(len(self.turns))
+        self._spare = (0, len(self.turns) - 1)
         self._starts = None
-        self._cache.clear()
+        self.cache.clear()
         self._apply_height()
         return True
 
     def restyle(self) -> None:
         """The theme changed: the cached lines carry the old colours."""
-        self._cache.clear()
+        self.cache.clear()
         self.notify_style_update()  # the widget's own styles are cached too
         self.refresh()
 
