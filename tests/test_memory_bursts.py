@@ -1,4 +1,5 @@
-"""Many bursts into one open thread: the widgets of finished turns do not stay in memory.
+"""Many bursts into one open thread: the widgets of finished turns (and the footer keys
+redrawn meanwhile) do not stay in memory.
 
 Each burst is the real 2,000-token capture (``tests/fixtures/m_bench_2000.jsonl``) with
 fresh ids, fed in two halves so that its reply streams into Textual's Markdown first.
@@ -17,6 +18,7 @@ from typing import Any
 
 from textual.widget import Widget
 from textual.widgets import Markdown
+from textual.widgets._footer import FooterKey
 from textual.widgets._markdown import MarkdownBlock
 from ui_support import DEAD_URL, wait_for
 
@@ -31,11 +33,11 @@ sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
 from bench_bursts_memory import FIXTURE, burst, copies  # noqa: E402
 
 BURSTS = MAX_LIVE + 6
-TURN_WIDGETS = (TurnView, TextPartView, SettledTextView, Markdown, MarkdownBlock)
+TURN_WIDGETS = (TurnView, TextPartView, SettledTextView, Markdown, MarkdownBlock, FooterKey)
 
 
 def live_widgets() -> list[Widget]:
-    """Every turn widget still in memory after a full collection (frozen ones too)."""
+    """Every turn widget and footer key still in memory after a full collection (frozen ones too)."""
     gc.unfreeze()  # gc.get_objects() does not list frozen objects
     gc.collect()
     return [o for o in gc.get_objects() if isinstance(o, TURN_WIDGETS)]
@@ -96,3 +98,7 @@ async def test_finished_turns_leave_no_widgets_behind() -> None:
         assert len(texts) <= bound, f"{len(texts)} reply widgets in memory for {MAX_LIVE} turns shown"
         blocks = [w for w in widgets if isinstance(w, MarkdownBlock)]
         assert len(blocks) <= bound * per_turn, f"{len(blocks)} Markdown blocks in memory"
+        # The footer redraws its keys several times a turn: the keys it removed must go.
+        keys = [w for w in widgets if isinstance(w, FooterKey)]
+        shown = [w for w in keys if w.is_attached]
+        assert len(keys) <= 2 * len(shown), f"{len(keys)} footer keys in memory, {len(shown)} shown"

@@ -9,10 +9,11 @@ from textual import events, getters, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widget import AwaitMount, MountError, Widget
-from textual.widgets import Footer, Input, Markdown
+from textual.widgets import Input, Markdown
 
 from t3tui.app.screens.base import LocalizedScreen
 from t3tui.app.widgets.completion import Completion
+from t3tui.app.widgets.footer import Footer
 from t3tui.app.widgets.plain_text import PlainText
 from t3tui.app.widgets.prompt import PromptArea
 from t3tui.app.widgets.request_panels import PermissionPanel, QuestionPanel
