@@ -276,6 +276,16 @@ class Store:
     def any_active(self) -> bool:
         return any(th.active for th in self.threads.values())
 
+    def busy(self) -> list[Thread]:
+        """The threads running or asking, from the indexes (not a scan of every thread)."""
+        index = self.index
+        out: dict[str, Thread] = {}
+        for directory in {*index.live, *index.asking}:
+            for th in (*index.indexed(index.live, directory), *index.indexed(index.asking, directory)):
+                if th.active or th.permissions or th.questions:
+                    out[th.id] = th
+        return list(out.values())
+
     def check_invariants(self) -> list[str]:
         """Broken promises of STATE.md and of the store's own indexes, as sentences
         (empty when all hold)."""

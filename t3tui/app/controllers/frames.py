@@ -75,12 +75,13 @@ class Frames:
         threads = app.threads
         threads.track_unseen(dirty)
         await threads.follow(dirty)
-        threads.rebuild_sidebar()
+        threads.rebuild_sidebar(dirty)
         if app.subagents.changed(dirty) or threads.current_id in dirty:
             await threads.sync_view()
         if not app.main.ready:
             return  # the app quit while the thread was drawn: its widgets are gone
         app.requests.sync()
+        app.work.changed(dirty)
         app.attention.frame(dirty)  # signals, pending requests, the cockpit
         app.sync_footer()
         app.status.sync()
@@ -93,7 +94,8 @@ class Frames:
         app = self.app
         if not app.main.ready:
             return
-        app.threads.rebuild_sidebar()
+        app.threads.rebuild_sidebar(set())  # nothing moved: only what needs the user, and the times
+        app.main.sidebar.tick()
         app.main.thread_view.tick()
         app.status.sync()
         app.connection.sync()

@@ -171,13 +171,15 @@ class Threads:
             newest = max(mine, key=lambda th: (th.updated, th.id))
             await self.open(newest.id)
 
-    def rebuild_sidebar(self) -> None:
+    def rebuild_sidebar(self, dirty: set[str] | None = None) -> None:
+        """The sidebar from the stores: ``dirty`` names the threads that changed since the
+        last call (None: any may have, and every thread is read again)."""
         if not self.app.main.ready:
             return  # a late callback (the search's debounce) after the app began to quit
         loading = any(link.loading for link in self.app.links)
         stores = [link.store for link in self.app.links]
         listing = self.app.thread_list.listing()
-        self.app.main.sidebar.rebuild(stores, self.current_id, self.unseen, loading, listing)
+        self.app.main.sidebar.rebuild(stores, self.current_id, self.unseen, loading, listing, dirty)
 
     async def sync_view(self) -> None:
         """The open thread changed: show its news (or the thread itself, once it exists)."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -11,11 +13,14 @@ from rich.text import Text
 from textual import events, on
 from textual.binding import Binding
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
+from t3tui.app.widgets.row_list import RowList
 from t3tui.i18n import t
 from t3tui.state.store import Store, Thread
+from t3tui.state.thread_order import Place, ThreadOrder
 from t3tui.text import duration, one_line
 
 
@@ -52,8 +57,27 @@ def badge(th: Thread, now_ms: float, unseen: bool) -> tuple[str, str]:
 
 MORE = "more:"  # the option id of the row that loads older threads
 EXPAND = "expand:"  # the option id of a directory's row that shows all its threads
+RESTRUCTURE = 0.25  # seconds: the rows made again at most this often for the server's changes
 PER_DIRECTORY = 25  # threads a directory shows until its last row opens the rest
 MAX_MATCHES = 200  # threads a filter shows
+
+
+_NOWHERE = Place("", None, 0.0)
+
+
+def _lookup(stores: Sequence[Store]) -> Callable[[str], Thread | None]:
+    """A thread by id, from whichever store holds it."""
+    if len(stores) == 1:
+        return stores[0].threads.get
+
+    def find(sid: str) -> Thread | None:
+        for store in stores:
+            th = store.threads.get(sid)
+            if th is not None:
+                return th
+        return None
+
+    return find
 
 
 def title_words(query: str) -> list[str]:
@@ -153,7 +177,7 @@ class Listing:
     loading_more: bool = False
 
 
-class Sidebar(OptionList):
+class Sidebar(RowList):
     """Threads; Enter or a click opens one."""
 
     # As in opencode's session list.
@@ -166,12 +190,25 @@ class Sidebar(OptionList):
     def __init__(self, clock: Callable[[], float], **kw: Any) -> None:
         super().__init__(**kw)
         self.clock = clock
-        self._signature: tuple[tuple[str, str], ...] = ()
         self._current: str | None = None
         self.thread_ids: list[str] = []
         self.expanded: set[str] = set()  # directories that show all their threads
         self.attention_first = False  # threads that need the user in a group of their own, first
         self._last: tuple[Sequence[Store], str | None, set[str], bool, Listing] | None = None
+        # What the list shows, kept between frames so a frame costs what changed, not
+        # every thread (see state/thread_order.py):
+        self.order = ThreadOrder()
+        self._rows: list[tuple[str | None, Text]] = []  # (option id, label) as shown
+        self._at: dict[str, int] = {}  # thread id -> its row
+        self._placed: dict[str, tuple[int, str]] = {}  # thread id -> (depth, where) of its row
+        self._labels: dict[str, tuple[tuple[Any, ...], Text]] = {}  # thread id -> (what it shows, label)
+        self._shape: tuple[Any, ...] = ()  # what decides the rows besides the threads' places
+        self._fresh = True  # the order must be made again from every thread
+        self._width = 40  # the width the labels are cut to
+        self._query = ""  # the filter the rows show
+        self._pending = False  # the rows must be made again (put off: see rebuild)
+        self._restructured = -math.inf  # when they last were (time.monotonic)
+        self._flush: Timer | None = None
 
     def rebuild(
         self,
@@ -180,59 +217,189 @@ class Sidebar(OptionList):
         unseen: set[str],
         loading: bool = False,
         listing: Listing | None = None,
+        dirty: Iterable[str] | None = None,
     ) -> None:
         """Show the threads of ``stores`` (one per server), ``current`` marked as open;
-        ``listing`` says what the filter holds and whether older threads can be loaded."""
+        ``listing`` says what the filter holds and whether older threads can be loaded.
+        ``dirty`` names the threads that changed since the last call (None: any may have):
+        the rows are then made again only if a thread moved, came or went, or needs the
+        user now, and otherwise only the changed threads' labels are."""
         listing = listing or Listing()
         self._last = (stores, current, unseen, loading, listing)
-        now = self.clock() * 1000
-        # A title longer than the sidebar is cut with an ellipsis: wrapped, it would
-        # start at column 1 and look like a directory header.
+        lookup = _lookup(stores)
+        if dirty is None or self._fresh:
+            self.order.reset(th for store in stores for th in store.threads.values())
+            self._fresh = False
+            moved = True
+        else:
+            moved = False
+            for sid in dirty:
+                moved = self.order.update(sid, lookup(sid)) or moved
+        busy = [th for store in stores for th in store.busy()]
+        kept = frozenset({*unseen, *(th.id for th in busy)} | ({current} if current else set()))
+        asking = frozenset(th.id for th in busy if th.permissions or th.questions)
         width = max(12, (self.scrollable_content_region.width or 40) - 3)
-        rows: list[tuple[str | None, Text]] = []
-        words = title_words(listing.query)
-        shown: Iterable[Thread] = (
-            th for store in stores for th in store.threads.values() if not words or matches(th, words)
+        # Besides the threads' places, what decides the rows: which threads are kept
+        # beyond a directory's first rows, which ask (the attention group), and the rest.
+        shape = (
+            kept,
+            asking,
+            current,
+            loading,
+            listing,
+            width,
+            self.attention_first,
+            frozenset(self.expanded),
         )
+        words = title_words(listing.query)
+        if not (moved or shape != self._shape or (words and dirty) or self._pending):
+            if dirty:
+                self.relabel(dirty)
+            return
+        # Made again at once when the user changed what the list shows (the open thread,
+        # the filter, the width...); for the server's own changes (new and moved threads,
+        # runs starting), at most every RESTRUCTURE seconds: a busy server creating a
+        # session every 90 ms otherwise costs the screen a full drawing each time.
+        now = time.monotonic()
+        if shape[2:] == self._shape[2:] and now - self._restructured < RESTRUCTURE:
+            self._pending = True
+            if self._flush is None:
+                self._flush = self.set_timer(RESTRUCTURE - (now - self._restructured), self._flush_now)
+            if dirty:
+                self.relabel(dirty)
+            return
+        self._pending, self._restructured = False, now
+        self._shape, self._width, self._query = shape, width, listing.query
+        self._show(self._layout(lookup, current, unseen, loading, listing, width, kept), current)
+
+    def _flush_now(self) -> None:
+        """The rows put off (see :meth:`rebuild`), with what the list was last given."""
+        self._flush = None
+        if self._pending and self._last is not None and self.is_attached:
+            self.rebuild(*self._last, dirty=())
+
+    @property
+    def settled(self) -> bool:
+        """No change waits to be shown (tests wait on it)."""
+        return not self._pending
+
+    def tick(self) -> None:
+        """Once a second: the rows whose badge counts time (working Ns, a retry's countdown)."""
+        if self._last is None:
+            return
+        stores = self._last[0]
+        self.relabel(
+            [th.id for store in stores for th in store.busy() if th.status in ("running", "retrying")]
+        )
+
+    def relabel(self, ids: Iterable[str]) -> None:
+        """Draw these threads' rows again, if what they show changed."""
+        if self._last is None:
+            return
+        stores, current, unseen, *_ = self._last
+        lookup = _lookup(stores)
+        now = self.clock() * 1000
+        width = self._width
+        for sid in ids:
+            at = self._at.get(sid)
+            th = lookup(sid)
+            if at is None or th is None:
+                continue
+            depth, where = self._placed[sid]
+            label = self._label(th, depth, current, unseen, width, now, where)
+            if label is not self._rows[at][1]:
+                self._rows[at] = (sid, label)
+                self._replace(at, label)
+
+    def _label(
+        self,
+        th: Thread,
+        depth: int,
+        current: str | None,
+        unseen: set[str],
+        width: int,
+        now: float,
+        where: str,
+    ) -> Text:
+        """The thread's row label: the one made before if it would show the same."""
+        key = (th.title, badge(th, now, th.id in unseen), th.id == current, depth, width, where)
+        cached = self._labels.get(th.id)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        label = self._row(th, depth, current, unseen, width, now, where)
+        self._labels[th.id] = (key, label)
+        return label
+
+    def _layout(
+        self,
+        lookup: Callable[[str], Thread | None],
+        current: str | None,
+        unseen: set[str],
+        loading: bool,
+        listing: Listing,
+        width: int,
+        kept: frozenset[str],
+    ) -> list[tuple[str | None, Text]]:
+        """The rows: the attention group, then each directory's threads, then the list's own rows."""
+        now = self.clock() * 1000
+        rows: list[tuple[str | None, Text]] = []
+        placed: dict[str, tuple[int, str]] = {}
+
+        def thread_row(th: Thread, depth: int, where: str = "") -> None:
+            placed[th.id] = (depth, where)
+            rows.append((th.id, self._label(th, depth, current, unseen, width, now, where)))
+
+        words = title_words(listing.query)
+        stores = self._last[0] if self._last is not None else ()
+        urgent: list[Thread] = []
         if self.attention_first:
-            shown, urgent = attention_split(shown, unseen)
+            asking_or_unseen = [th for sid in kept if (th := lookup(sid)) is not None]
+            _, urgent = attention_split(
+                (th for th in asking_or_unseen if not words or matches(th, words)), unseen
+            )
             if urgent:
                 rows.append((None, Text(t("sidebar.attention"), style="bold yellow")))
             for th in urgent:
-                rows.append((th.id, self._row(th, 0, current, unseen, width, now, short_dir(th.directory))))
-        budget = MAX_MATCHES
-        for directory, items in ordered_threads(shown):
-            rows.append((None, Text(short_dir(directory), style="bold dim")))
-            hidden = 0
-            if words:
-                # A filter shows the best matches; typing more narrows them.
+                thread_row(th, 0, short_dir(th.directory))
+        left_out = {th.id for th in urgent}
+        if words:
+            # A filter shows the best matches; typing more narrows them (every thread is read).
+            shown = (
+                th
+                for store in stores
+                for th in store.threads.values()
+                if th.id not in left_out and matches(th, words)
+            )
+            budget = MAX_MATCHES
+            for directory, items in ordered_threads(shown):
+                rows.append((None, Text(short_dir(directory), style="bold dim")))
                 hidden = max(0, len(items) - budget)
-                items = items[:budget]
-                budget -= len(items)
-            elif directory not in self.expanded and len(items) > PER_DIRECTORY:
-                # A long directory shows its newest threads, and any that needs the
-                # user (running, asking, unseen, open); one row opens the rest. Every
-                # row costs the list a layout, at each change: 2,000 of them took a second.
-                kept = [
-                    (depth, th)
-                    for n, (depth, th) in enumerate(items)
-                    if n < PER_DIRECTORY
-                    or th.id == current
-                    or th.id in unseen
-                    or th.active
-                    or th.permissions
-                    or th.questions
-                ]
-                hidden = len(items) - len(kept)
-                items = kept
-            for depth, th in items:
-                rows.append((th.id, self._row(th, depth, current, unseen, width, now)))
-            if hidden and words:
-                rows.append((None, Text(t("sidebar.more_matches", count=hidden), style="dim italic")))
-            elif hidden:
-                rows.append(
-                    (EXPAND + directory, Text(t("sidebar.more_in_directory", count=hidden), style="italic"))
+                for depth, th in items[:budget]:
+                    thread_row(th, depth)
+                budget -= min(budget, len(items))
+                if hidden:
+                    rows.append((None, Text(t("sidebar.more_matches", count=hidden), style="dim italic")))
+        else:
+            for directory in self.order.directories(left_out):
+                rows.append((None, Text(short_dir(directory), style="bold dim")))
+                items = self.order.first_rows(
+                    directory, left_out, kept, None if directory in self.expanded else PER_DIRECTORY
                 )
+                for depth, sid in items:
+                    th = lookup(sid)
+                    if th is not None:
+                        thread_row(th, depth)
+                gone = sum(
+                    1 for sid in left_out if self.order.places.get(sid, _NOWHERE).directory == directory
+                )
+                hidden = self.order.count(directory) - gone - len(items)
+                if hidden > 0:
+                    rows.append(
+                        (
+                            EXPAND + directory,
+                            Text(t("sidebar.more_in_directory", count=hidden), style="italic"),
+                        )
+                    )
         if listing.searching:
             rows.append((None, Text(t("sidebar.searching"), style="dim italic")))
         elif not rows and words:
@@ -243,23 +410,36 @@ class Sidebar(OptionList):
         if listing.more and not words:
             label = t("sidebar.more_loading") if listing.loading_more else t("sidebar.more")
             rows.append((MORE, Text(label, style="italic")))
-        signature = tuple((rid or "", label.plain) for rid, label in rows)
+        self._placed = placed
+        return rows
+
+    def _show(self, rows: list[tuple[str | None, Text]], current: str | None) -> None:
+        """Put ``rows`` in the list: only the labels that changed if the rows are the same
+        ones; the cursor follows the open thread when that changes (Alt+Up/Down, a new
+        thread), and otherwise stays where the user moved it."""
         moved = current != self._current
         self._current = current
-        if signature == self._signature:
+        if [rid for rid, _ in rows] == [rid for rid, _ in self._rows]:
+            for at, ((_, label), (_, before)) in enumerate(zip(rows, self._rows, strict=True)):
+                if label is before:
+                    continue
+                if label.plain != before.plain or label.spans != before.spans:
+                    self._replace(at, label)
+                else:  # the same text: the row keeps its lines, and takes the label that is kept
+                    self._options[at]._set_prompt(label)
+            self._rows = rows
             if moved:
                 self._follow(current)
             return
-        self._signature = signature
-        # The cursor follows the open thread when that changes (Alt+Up/Down, a new
-        # thread); otherwise it stays where the user moved it.
         highlighted = self.highlighted_option.id if self.highlighted_option is not None else None
         if moved or highlighted is None:
             highlighted = current
+        self._rows = rows
+        self._at = {rid: n for n, (rid, _) in enumerate(rows) if rid is not None}
         self.clear_options()
         self.add_options([Option(label, id=rid, disabled=rid is None) for rid, label in rows])
         self.thread_ids = [rid for rid, _ in rows if rid is not None and not rid.startswith((MORE, EXPAND))]
-        if words and highlighted not in self.thread_ids and self.thread_ids:
+        if title_words(self._query) and highlighted not in self.thread_ids and self.thread_ids:
             highlighted = self.thread_ids[0]  # the best match, for Enter in the filter
         self._follow(highlighted)
 
@@ -296,7 +476,7 @@ class Sidebar(OptionList):
         if thread_id is not None and thread_id in self.thread_ids:
             self.highlighted = self.get_option_index(thread_id)
             # The row may have just been added: scroll once the list knows its size.
-            self.call_after_refresh(self.scroll_to_highlight)
+            self.call_after_refresh(self._reveal)
 
     async def action_new_here(self) -> None:
         """Ctrl+N in the list: a new thread in the directory of the thread under the cursor."""
@@ -322,7 +502,8 @@ class Sidebar(OptionList):
     def redraw(self) -> None:
         """Build the rows again even if the threads did not change (the width or the
         language did)."""
-        self._signature = ()
+        self._labels.clear()
+        self._shape = ()
         if self._last is not None:
             self.rebuild(*self._last)
 
