@@ -33,7 +33,7 @@ class Status:
         link = self.app.threads.link
         shown = self.app.work.sync()  # the work panel shows these numbers too
         width = (main.status_line.size.width or self.app.size.width) - 2  # its padding
-        main.status_line.update(self.usage(self.line(link), shown, width))
+        main.status_line.put(self.usage(self.line(link), shown, width))
         banner = main.banner
         text = self.banner(link)
         if text is None:

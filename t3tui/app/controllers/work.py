@@ -17,7 +17,7 @@ import logging
 import math
 import os
 import tempfile
-import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 WIDE = 120  # columns: a terminal wider than this shows the panel by default (opencode's rule)
-OTHERS_EVERY = 1.0  # seconds: how often the total cost of the threads not open is added up again
 BINDING = "work_panel"
 
 
@@ -56,7 +55,10 @@ class Work:
         # windows), when the store has no provider list; and when each was asked for.
         self._models: dict[ServerLink, ProviderList] = {}
         self._models_asked: dict[ServerLink, int] = {}
-        self._others: tuple[float, float, str | None] = (0.0, -math.inf, None)
+        # Each thread's cost (those that cost something), kept from the frames' changed
+        # threads, and their sum: a frame or a tick never adds up every thread again.
+        self._costs: dict[str, float] | None = None
+        self._sum: float | None = None
         self._panel: WorkPanel | None = None
         if self.path is not None and self.path.is_file():
             try:
@@ -148,18 +150,33 @@ class Work:
 
     def total_cost(self, shown: WorkView | None) -> float:
         """Dollars over every thread the stores know: the open one's as ``shown`` (its
-        view now), the others' added up again at most once a second (a background
-        thread's cost changes per step, and there may be thousands)."""
-        current = self.app.threads.current_id
-        others, when, of = self._others
-        now = time.monotonic()
-        if of != current or now - when >= OTHERS_EVERY:
-            others = sum(
-                work.total_cost(th for sid, th in link.store.threads.items() if sid != current)
-                for link in self.app.links
-            )
-            self._others = (others, now, current)
-        return others + ((shown.cost if shown is not None else None) or 0.0)
+        view now), the others' as last changed (see :meth:`changed`)."""
+        costs = self._costs
+        if costs is None:  # the first time: every thread once
+            costs = self._costs = {}
+            for link in self.app.links:
+                for sid, th in link.store.threads.items():
+                    if cost := work.thread_cost(th):
+                        costs[sid] = cost
+        if self._sum is None:
+            self._sum = math.fsum(costs.values())
+        others = self._sum - costs.get(self.app.threads.current_id or "", 0.0)
+        return max(0.0, others) + ((shown.cost if shown is not None else None) or 0.0)
+
+    def changed(self, dirty: Iterable[str]) -> None:
+        """The threads that changed in a frame: their cost again."""
+        costs = self._costs
+        if costs is None:
+            return  # counted in full when first asked
+        for sid in dirty:
+            th = self.app.link_of(sid).store.threads.get(sid)
+            cost = work.thread_cost(th) if th is not None else None
+            if cost:
+                if costs.get(sid) != cost:
+                    costs[sid] = cost
+                    self._sum = None
+            elif costs.pop(sid, None) is not None:
+                self._sum = None
 
     # -- the server's todo list and diff ----------------------------------------------------
 

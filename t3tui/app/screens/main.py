@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, cast
 from textual import events, getters, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.widget import AwaitMount, MountError, Widget
 from textual.widgets import Input, Markdown
 
@@ -140,7 +141,12 @@ class MainScreen(LocalizedScreen[None]):
     def ready(self) -> bool:
         """The widgets exist: not while starting, nor while shutdown removes them (a
         repaint can come at either time)."""
-        return self.is_attached and bool(self.query(Sidebar)) and bool(self.query("#status"))
+        if not self.is_attached:
+            return False
+        try:  # query_one is cached by Textual; a query of the whole DOM was not (called per frame)
+            return self.sidebar.is_attached and self.status_line.is_attached
+        except NoMatches:
+            return False
 
     def localize(self) -> None:
         super().localize()
