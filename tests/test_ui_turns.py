@@ -286,3 +286,20 @@ def test_a_settled_table_has_the_grid_the_streamed_one_had() -> None:
     console.print(ThreadMarkdown("| name | value |\n|---|---|\n| alpha | 1 |\n| beta | 22 |\n"))
     drawn = console.export_text()
     assert "┌" in drawn and "┼" in drawn and "│ alpha" in drawn
+
+
+def test_streamed_text_turns_urls_into_links_as_the_history_does() -> None:
+    """The streaming parser leaves bare URLs as text, as Rich's Markdown in the history
+    does (and linkify re-scanned the whole growing paragraph on every append: 40x the
+    parse); written links stay links in both."""
+    from markdown_it import MarkdownIt as HistoryParser  # Rich's Markdown parses with commonmark
+
+    from t3tui.app.widgets.live_turn import streaming_parser
+
+    text = "see https://example.com/a and [the docs](https://example.com/docs) **now**"
+
+    def links(parser: Any) -> list[str]:
+        inline = [tok for tok in parser.parse(text) if tok.type == "inline"][0]
+        return [str(child.attrs.get("href")) for child in inline.children or () if child.type == "link_open"]
+
+    assert links(streaming_parser()) == links(HistoryParser()) == ["https://example.com/docs"]
