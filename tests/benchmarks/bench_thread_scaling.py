@@ -14,7 +14,7 @@ are the app's own work, not the network's. At each size:
 - **switch**: Alt+Down 30 times, each to the next thread drawn; median and worst.
 
 Threads are spread over ``--dirs`` directories (10 by default; ``--dirs 1`` puts them all
-in one). ``--json`` prints one JSON object per size at the end, for tests/benchmarks/run_all.py.
+in one). ``--json`` reports the figures to tests/benchmarks/run_all.py (benchjson).
 
     python tests/benchmarks/bench_thread_scaling.py [--counts 100,1000,3000] [--dirs 10]
 """
@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import json
 import os
 import statistics
 import sys
@@ -35,11 +34,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "benchmarks"))
 
 import eventgen as eg  # noqa: E402
-from benchmarks.loopwatch import LoopWatch  # noqa: E402
+from benchjson import Report  # noqa: E402
 from sse_server import Script, SSEServer  # noqa: E402
 
+from benchmarks.loopwatch import LoopWatch  # noqa: E402
 from t3tui.app.app import T3App  # noqa: E402
 from t3tui.opencode.client import OpencodeClient  # noqa: E402
 
@@ -70,7 +71,9 @@ async def settle(app: T3App) -> None:
 
 async def measure(count: int, dirs: int) -> dict[str, Any]:
     async with SSEServer(default=Script(ending="heartbeat", heartbeat_every=10.0)) as server:
-        server.rest.update({"/session": [], "/experimental/session": [], "/agent": [], "/command": [], "/project": []})
+        server.rest.update(
+            {"/session": [], "/experimental/session": [], "/agent": [], "/command": [], "/project": []}
+        )
         app = T3App(OpencodeClient(server.url), directory=LAUNCH, cursor_blink=False)
         async with app.run_test(size=(140, 45)) as pilot:
             link = app.link
@@ -143,10 +146,10 @@ async def measure(count: int, dirs: int) -> dict[str, Any]:
 
 
 def main() -> None:
+    report = Report.from_argv()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--counts", default="100,1000,3000")
     parser.add_argument("--dirs", type=int, default=10)
-    parser.add_argument("--json", action="store_true", help="one JSON object per size at the end")
     args = parser.parse_args()
     print(f"bench_thread_scaling: load average {os.getloadavg()[0]:.1f}")
     results = []
@@ -160,9 +163,15 @@ def main() -> None:
             flush=True,
         )
     print(f"  load average after: {os.getloadavg()[0]:.1f}")
-    if args.json:
-        for r in results:
-            print(json.dumps({"bench": "thread_scaling", **r}))
+    for r in results:
+        n = r["threads"]
+        report.figure(
+            f"{n} threads: CPU per new session", [r["create_cpu_ms_per_session"]], goal="flat in the count"
+        )
+        report.figure(f"{n} threads: idle CPU", [r["idle_cpu_pct"]], unit="% core", goal="<= 0.3")
+        report.figure(f"{n} threads: Alt+Down median", [r["switch_median_ms"]], goal="<= 16")
+        report.figure(f"{n} threads: Alt+Down worst", [r["switch_worst_ms"]], goal="<= 50")
+    report.done()
 
 
 if __name__ == "__main__":
