@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import fcntl
 import os
 import pty
@@ -39,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_pty import StampProxy  # noqa: E402
+from bench_pty import StampProxy, burst, stop_in_pty, wait_idle  # noqa: E402
 from benchjson import Report  # noqa: E402
 from live.mockmodel import MockModel  # noqa: E402
 from live.opencode_server import OpencodeServer, ensure_opencode  # noqa: E402
@@ -107,41 +106,7 @@ class Pty:
                 self.first_frame = time.perf_counter() - self.started
 
     def stop(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(5)
-        with contextlib.suppress(OSError):
-            os.close(self.master)
-
-
-def wait_idle(server: OpencodeServer, directory: str, sid: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = httpx.get(
-            f"{server.url}/session/status", params={"directory": directory}, auth=server.auth, timeout=30
-        ).json()
-        if sid not in status:
-            return
-        time.sleep(0.1)
-    raise TimeoutError("the session did not go idle")
-
-
-def burst(server: OpencodeServer, directory: str, sid: str) -> None:
-    httpx.post(
-        f"{server.url}/session/{sid}/prompt_async",
-        params={"directory": directory},
-        json={
-            "parts": [{"type": "text", "text": "burst"}],
-            "model": {"providerID": "mock", "modelID": "bench"},
-        },
-        auth=server.auth,
-        timeout=30,
-    ).raise_for_status()
+        stop_in_pty(self.proc, self.master)
 
 
 # -- 1. streaming, in the app's own loop --------------------------------------------------

@@ -143,6 +143,46 @@ class StampProxy:
                 s.close()
 
 
+def stop_in_pty(proc: subprocess.Popen[bytes], master: int) -> None:
+    """SIGTERM to the process group (SIGKILL after 5 s), then close the pty's master."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+    with contextlib.suppress(OSError):
+        os.close(master)
+
+
+def wait_idle(server: OpencodeServer, directory: str, sid: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = httpx.get(
+            f"{server.url}/session/status", params={"directory": directory}, auth=server.auth, timeout=30
+        ).json()
+        if sid not in status:
+            return
+        time.sleep(0.1)
+    raise TimeoutError("the session did not go idle")
+
+
+def burst(server: OpencodeServer, directory: str, sid: str) -> None:
+    """The scripted model's 2,000-token burst, asked for in the session."""
+    httpx.post(
+        f"{server.url}/session/{sid}/prompt_async",
+        params={"directory": directory},
+        json={
+            "parts": [{"type": "text", "text": "burst"}],
+            "model": {"providerID": "mock", "modelID": "bench"},
+        },
+        auth=server.auth,
+        timeout=30,
+    ).raise_for_status()
+
+
 class Terminal:
     """A program in a pseudo-terminal; its output is read (and watched) by a thread."""
 
@@ -174,28 +214,7 @@ class Terminal:
             self.watch.feed(data, time.perf_counter())
 
     def stop(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(5)
-        with contextlib.suppress(OSError):
-            os.close(self.master)
-
-
-def wait_idle(server: OpencodeServer, directory: str, sid: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = httpx.get(
-            f"{server.url}/session/status", params={"directory": directory}, auth=server.auth, timeout=30
-        ).json()
-        if sid not in status:
-            return
-        time.sleep(0.1)
-    raise TimeoutError("the session did not go idle")
+        stop_in_pty(self.proc, self.master)
 
 
 def settle(pid: int, quiet: float = 0.05, cap: float = 240.0) -> None:
@@ -228,16 +247,7 @@ def one_burst(
     load = load1()
     c0 = cpu_seconds(pid)
     posted = time.perf_counter()
-    httpx.post(
-        f"{server.url}/session/{sid}/prompt_async",
-        params={"directory": directory},
-        json={
-            "parts": [{"type": "text", "text": "burst"}],
-            "model": {"providerID": "mock", "modelID": "bench"},
-        },
-        auth=server.auth,
-        timeout=30,
-    ).raise_for_status()
+    burst(server, directory, sid)
     deadline = time.perf_counter() + WAIT
     while tok not in term.watch.seen and time.perf_counter() < deadline:
         time.sleep(0.01)
