@@ -71,17 +71,22 @@ def listed(
     return [(d, list(order.rows(d, left_out))) for d in order.directories(left_out)]
 
 
+def play(store: Store, step: tuple[Any, ...]) -> None:
+    """One step of a script into the store."""
+    if step[0] == "seen":
+        _, sid, directory, parent, updated = step
+        store.apply(session_event(sid, directory, parent if parent != sid else None, updated))
+    else:
+        store.apply(ev("session.deleted", {"sessionID": step[1], "info": session_info(step[1])}))
+
+
 @settings(max_examples=150, deadline=None)
 @given(steps)
 def test_kept_in_order_it_lists_what_a_full_sort_lists(script: list[tuple[Any, ...]]) -> None:
     store = Store(clock=lambda: 0.0)
     order = ThreadOrder()
     for step in script:
-        if step[0] == "seen":
-            _, sid, directory, parent, updated = step
-            store.apply(session_event(sid, directory, parent if parent != sid else None, updated))
-        else:
-            store.apply(ev("session.deleted", {"sessionID": step[1], "info": session_info(step[1])}))
+        play(store, step)
         for sid in store.take_changes() or ():
             order.update(sid, store.threads.get(sid))
         assert listed(order) == expected(list(store.threads.values()))
@@ -98,9 +103,7 @@ def test_threads_left_out_for_the_attention_group_are_listed_as_a_sort_without_t
     store = Store(clock=lambda: 0.0)
     order = ThreadOrder()
     for step in script:
-        if step[0] == "seen":
-            _, sid, directory, parent, updated = step
-            store.apply(session_event(sid, directory, parent if parent != sid else None, updated))
+        play(store, step)
     for sid in store.take_changes() or ():
         order.update(sid, store.threads.get(sid))
     rest = [th for th in store.threads.values() if th.id not in left_out]
@@ -253,9 +256,7 @@ def test_a_directorys_first_rows_keep_the_threads_that_need_the_user(
     further down, where the full list has it."""
     store = Store(clock=lambda: 0.0)
     for step in script:
-        if step[0] == "seen":
-            _, sid, directory, parent, updated = step
-            store.apply(session_event(sid, directory, parent if parent != sid else None, updated))
+        play(store, step)
     order = ThreadOrder()
     order.reset(store.threads.values())
     for directory in order.directories():
